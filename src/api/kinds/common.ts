@@ -1,0 +1,67 @@
+// Schema pieces shared by every kind.
+import Type, { type TSchema, type Static } from 'typebox'
+
+export { Type }
+export type { Static, TSchema }
+
+/** A string enum that validates as `{enum}` (one clear error) and types as a union. */
+export function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+}
+
+export const Strict = { additionalProperties: false } as const
+
+export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$'
+
+export const StringMap = Type.Record(Type.String(), Type.String())
+
+export const ObjectMetaSchema = Type.Object({
+  name: Type.String({ pattern: NAME_PATTERN, maxLength: 253, description: 'lower-case letters, digits, "-" and "."' }),
+  namespace: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' })),
+  uid: Type.Optional(Type.String()),
+  labels: Type.Optional(StringMap),
+  annotations: Type.Optional(StringMap),
+  resourceVersion: Type.Optional(Type.String()),
+  generation: Type.Optional(Type.Integer()),
+  creationTimestamp: Type.Optional(Type.String()),
+}, Strict)
+
+export const ConditionSchema = Type.Object({
+  type: Type.String(),
+  status: StringEnum(['True', 'False', 'Unknown'] as const),
+  reason: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+  lastTransitionTime: Type.Optional(Type.String()),
+}, Strict)
+
+export const Quantity = Type.Union([Type.String({ maxLength: 32 }), Type.Number({ minimum: 0 })], {
+  description: 'cpu: cores (0.5) or millicores (500m); memory: bytes or 256Mi / 1G',
+})
+
+export const ResourcesSchema = Type.Object({
+  cpu: Type.Optional(Quantity),
+  memory: Type.Optional(Quantity),
+}, Strict)
+
+/** Capacity as numbers: cpu in millicores, memory in bytes. */
+export const CapacitySchema = Type.Object({
+  cpu: Type.Number({ minimum: 0 }),
+  memory: Type.Number({ minimum: 0 }),
+}, Strict)
+export type Capacity = Static<typeof CapacitySchema>
+
+export const GeoSchema = Type.Object({
+  lat: Type.Number({ minimum: -90, maximum: 90 }),
+  lon: Type.Number({ minimum: -180, maximum: 180 }),
+}, Strict)
+export type Geo = Static<typeof GeoSchema>
+
+export function envelope<K extends string, S extends TSchema, St extends TSchema>(kind: K, spec: S, status: St) {
+  return Type.Object({
+    apiVersion: Type.Literal('edgeplane.io/v1'),
+    kind: Type.Literal(kind),
+    metadata: ObjectMetaSchema,
+    spec,
+    status: Type.Optional(status),
+  }, Strict)
+}

@@ -1,0 +1,153 @@
+// The Store every driver shares: object metadata (uid, generation, timestamps, resourceVersion),
+// compare-and-swap rules, and watch (history replay, then live events from the fan-out).
+import { randomUUID } from 'node:crypto'
+import { ApiError } from '../api/errors.js'
+import { matchesRequirements } from '../api/labels.js'
+import type { Resource } from '../api/meta.js'
+import { systemClock, type Clock } from '../lib/clock.js'
+import type { Backend } from './backend.js'
+import { Fanout, matches, type Subscriber } from './fanout.js'
+import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, Watch, WatchEvent, WatchOptions } from './types.js'
+
+export interface LogStoreOptions { clock?: Clock }
+
+export class LogStore implements Store {
+  private fanout = new Fanout()
+  private clock: Clock
+  private closed = false
+
+  constructor(private backend: Backend, opts: LogStoreOptions = {}) {
+    this.clock = opts.clock ?? systemClock
+  }
+
+  get driver(): string { return this.backend.driver }
+
+  async get<T extends Resource>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
+    return (await this.backend.get(kind, namespace ?? '', name)) as T | undefined
+  }
+
+  async list<T extends Resource>(kind: string, opts: ListOptions = {}): Promise<ListResult<T>> {
+    const { items, revision } = await this.backend.list(kind, opts.namespace)
+    const sel = opts.labelSelector
+    const filtered = sel?.length ? items.filter((o) => matchesRequirements(o.metadata.labels, sel)) : items
+    return { items: filtered as T[], revision }
+  }
+
+  async create<T extends Resource>(obj: T): Promise<T> {
+    const ns = obj.metadata.namespace ?? ''
+    const ev = await this.commit(obj.kind, ns, obj.metadata.name, (prev, revision) => {
+      if (prev) throw new ApiError('AlreadyExists', `${obj.kind} "${obj.metadata.name}" already exists`, { kind: obj.kind, name: obj.metadata.name })
+      const created: Resource = {
+        ...obj,
+        metadata: {
+          ...obj.metadata,
+          uid: randomUUID(),
+          generation: 1,
+          creationTimestamp: new Date(this.clock.now()).toISOString(),
+          resourceVersion: String(revision),
+        },
+      }
+      return { type: 'ADDED', object: created, revision }
+    })
+    return ev.object as T
+  }
+
+  async update<T extends Resource>(obj: T, opts: UpdateOptions = {}): Promise<T> {
+    const ns = obj.metadata.namespace ?? ''
+    const ev = await this.commit(obj.kind, ns, obj.metadata.name, (prev, revision) => {
+      if (!prev) throw new ApiError('NotFound', `${obj.kind} "${obj.metadata.name}" not found`, { kind: obj.kind, name: obj.metadata.name })
+      checkVersion(obj.kind, obj.metadata.name, obj.metadata.resourceVersion, prev)
+      let next: Resource
+      if (opts.subresource === 'status') {
+        next = { ...prev, status: obj.status }
+      } else {
+        next = { ...obj, metadata: { ...obj.metadata } }
+        if ('status' in prev || 'status' in obj) {
+          if (prev.status === undefined) delete next.status
+          else next.status = prev.status
+        }
+        const specChanged = JSON.stringify(withoutMetaStatus(prev)) !== JSON.stringify(withoutMetaStatus(next))
+        next.metadata.generation = (prev.metadata.generation ?? 1) + (specChanged ? 1 : 0)
+      }
+      next.metadata = {
+        ...next.metadata,
+        uid: prev.metadata.uid,
+        creationTimestamp: prev.metadata.creationTimestamp,
+        generation: next.metadata.generation ?? prev.metadata.generation,
+        resourceVersion: String(revision),
+      }
+      return { type: 'MODIFIED', object: next, revision }
+    })
+    return ev.object as T
+  }
+
+  async delete(kind: string, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<Resource> {
+    const ev = await this.commit(kind, namespace ?? '', name, (prev, revision) => {
+      if (!prev) throw new ApiError('NotFound', `${kind} "${name}" not found`, { kind, name })
+      checkVersion(kind, name, opts.resourceVersion, prev)
+      return { type: 'DELETED', object: { ...prev, metadata: { ...prev.metadata, resourceVersion: String(revision) } }, revision }
+    })
+    return ev.object
+  }
+
+  private async commit(kind: string, ns: string, name: string, mutate: Parameters<Backend['commit']>[3]): Promise<WatchEvent> {
+    if (this.closed) throw new ApiError('Unavailable', 'store is closed')
+    const ev = await this.backend.commit(kind, ns, name, mutate)
+    this.fanout.emit(ev)
+    return ev
+  }
+
+  async watch(opts: WatchOptions, onEvent: (ev: WatchEvent) => void, onClose?: (err?: Error) => void): Promise<Watch> {
+    const compacted = await this.backend.compactedRevision()
+    if (opts.fromRevision < compacted) {
+      throw new ApiError('Compacted', `revision ${opts.fromRevision} has been compacted (oldest available is ${compacted}); list again and watch from the list's resourceVersion`)
+    }
+    // Subscribe before reading history so nothing committed in between is missed.
+    const sub: Subscriber = { kind: opts.kind, namespace: opts.namespace, buffer: [], after: opts.fromRevision, deliver: onEvent }
+    this.fanout.add(sub)
+    let history: WatchEvent[]
+    try {
+      history = await this.backend.history(opts.fromRevision, opts.kind)
+    } catch (err) {
+      this.fanout.remove(sub)
+      throw err
+    }
+    const pending = sub.buffer!
+    sub.buffer = null
+    for (const ev of history.concat(pending)) {
+      if (!matches(sub, ev) || ev.revision <= sub.after) continue
+      sub.after = ev.revision
+      onEvent(ev)
+    }
+    let open = true
+    return {
+      close: () => {
+        if (!open) return
+        open = false
+        this.fanout.remove(sub)
+        onClose?.()
+      },
+    }
+  }
+
+  revision(): Promise<number> { return this.backend.revision() }
+  compactedRevision(): Promise<number> { return this.backend.compactedRevision() }
+  compact(revision: number): Promise<void> { return this.backend.compact(revision) }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.backend.close()
+  }
+}
+
+function checkVersion(kind: string, name: string, expected: string | undefined, prev: Resource): void {
+  if (expected !== undefined && expected !== '' && expected !== prev.metadata.resourceVersion) {
+    throw new ApiError('Conflict', `${kind} "${name}" was modified (resourceVersion ${expected} is stale, current is ${prev.metadata.resourceVersion}); read it again and retry`, { kind, name })
+  }
+}
+
+function withoutMetaStatus(o: Resource): unknown {
+  const { metadata: _m, status: _s, ...rest } = o
+  return rest
+}

@@ -1,0 +1,86 @@
+// SQLite driver (better-sqlite3): WAL journal, synchronous=FULL so a commit survives power loss.
+// better-sqlite3 is synchronous, so each commit is one short transaction on the event loop.
+import Database from 'better-sqlite3'
+import type { Resource } from '../../api/meta.js'
+import type { Backend, Mutation } from '../backend.js'
+import type { WatchEvent, WatchEventType } from '../types.js'
+import { DDL, SQL } from '../sql/schema.js'
+
+type Stmt = Database.Statement<unknown[], unknown>
+
+export class SqliteBackend implements Backend {
+  readonly driver = 'sqlite'
+  private db: Database.Database
+  private stmts: Record<keyof typeof SQL, Stmt>
+  private commitTx: (kind: string, ns: string, name: string, mutate: Mutation) => WatchEvent
+
+  constructor(path: string) {
+    this.db = new Database(path)
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = FULL')
+    this.db.pragma('busy_timeout = 5000')
+    for (const ddl of DDL) this.db.exec(ddl)
+    const stmts = {} as Record<keyof typeof SQL, Stmt>
+    for (const [k, sql] of Object.entries(SQL)) {
+      if (sql.includes('FOR UPDATE')) continue // PostgreSQL only
+      stmts[k as keyof typeof SQL] = this.db.prepare(sql)
+    }
+    this.stmts = stmts
+    this.commitTx = this.db.transaction((kind: string, ns: string, name: string, mutate: Mutation) => {
+      const row = this.stmts.get.get(kind, ns, name) as { value: string } | undefined
+      const revision = Number((this.stmts.revision.get() as { value: number }).value) + 1
+      const ev = mutate(row ? JSON.parse(row.value) : undefined, revision)
+      const value = JSON.stringify(ev.object)
+      if (ev.type === 'DELETED') this.stmts.remove.run(kind, ns, name)
+      else this.stmts.upsert.run(kind, ns, name, revision, value)
+      this.stmts.append.run(revision, kind, ns, name, ev.type, value)
+      this.stmts.setRevision.run(revision)
+      return { type: ev.type, revision, object: JSON.parse(value) }
+    }).immediate as unknown as (kind: string, ns: string, name: string, mutate: Mutation) => WatchEvent
+  }
+
+  async get(kind: string, namespace: string, name: string): Promise<Resource | undefined> {
+    const row = this.stmts.get.get(kind, namespace, name) as { value: string } | undefined
+    return row ? JSON.parse(row.value) : undefined
+  }
+
+  async list(kind: string, namespace: string | undefined): Promise<{ items: Resource[]; revision: number }> {
+    const read = this.db.transaction(() => {
+      const rows = (namespace === undefined ? this.stmts.listAll.all(kind) : this.stmts.listNs.all(kind, namespace)) as { value: string }[]
+      return { items: rows.map((r) => JSON.parse(r.value)), revision: Number((this.stmts.revision.get() as { value: number }).value) }
+    })
+    return read()
+  }
+
+  async commit(kind: string, namespace: string, name: string, mutate: Mutation): Promise<WatchEvent> {
+    return this.commitTx(kind, namespace, name, mutate)
+  }
+
+  async history(after: number, kind: string | undefined): Promise<WatchEvent[]> {
+    const rows = (kind ? this.stmts.historyKind.all(kind, after) : this.stmts.historyAll.all(after)) as { revision: number; type: WatchEventType; value: string }[]
+    return rows.map((r) => ({ type: r.type, revision: Number(r.revision), object: JSON.parse(r.value) }))
+  }
+
+  async revision(): Promise<number> {
+    return Number((this.stmts.revision.get() as { value: number }).value)
+  }
+
+  async compactedRevision(): Promise<number> {
+    return Number((this.stmts.compacted.get() as { value: number }).value)
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.db.transaction(() => {
+      const current = Number((this.stmts.revision.get() as { value: number }).value)
+      const compacted = Number((this.stmts.compacted.get() as { value: number }).value)
+      const upTo = Math.min(revision, current)
+      if (upTo <= compacted) return
+      this.stmts.compact.run(upTo)
+      this.stmts.setCompacted.run(upTo)
+    })()
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close()
+  }
+}
