@@ -9,6 +9,8 @@ export interface Subscriber {
   buffer: WatchEvent[] | null
   after: number
   deliver(ev: WatchEvent): void
+  /** Called (after the subscriber is removed) when deliver throws; other subscribers are unaffected. */
+  fail?(err: unknown): void
 }
 
 export class Fanout {
@@ -30,7 +32,12 @@ export class Fanout {
         for (const s of this.subs) {
           if (!matches(s, e)) continue
           if (s.buffer) s.buffer.push(e)
-          else if (e.revision > s.after) { s.after = e.revision; s.deliver(e) }
+          else if (e.revision > s.after) {
+            s.after = e.revision
+            // A throwing handler must not fail the write that was already committed, nor cut
+            // delivery short for the other subscribers: it loses only its own watch.
+            try { s.deliver(e) } catch (err) { this.subs.delete(s); s.fail?.(err) }
+          }
         }
       }
     } finally {

@@ -66,7 +66,7 @@ export class LogStore implements Store {
           if (prev.status === undefined) delete next.status
           else next.status = prev.status
         }
-        const specChanged = JSON.stringify(withoutMetaStatus(prev)) !== JSON.stringify(withoutMetaStatus(next))
+        const specChanged = canonicalJson(withoutMetaStatus(prev)) !== canonicalJson(withoutMetaStatus(next))
         next.metadata.generation = (prev.metadata.generation ?? 1) + (specChanged ? 1 : 0)
       }
       next.metadata = {
@@ -99,35 +99,47 @@ export class LogStore implements Store {
 
   async watch(opts: WatchOptions, onEvent: (ev: WatchEvent) => void, onClose?: (err?: Error) => void): Promise<Watch> {
     const compacted = await this.backend.compactedRevision()
-    if (opts.fromRevision < compacted) {
-      throw new ApiError('Compacted', `revision ${opts.fromRevision} has been compacted (oldest available is ${compacted}); list again and watch from the list's resourceVersion`)
+    if (opts.fromRevision < compacted) throw compactedError(opts.fromRevision, compacted)
+    let open = true
+    const finish = (err?: Error): void => {
+      if (!open) return
+      open = false
+      this.fanout.remove(sub)
+      onClose?.(err)
     }
     // Subscribe before reading history so nothing committed in between is missed.
-    const sub: Subscriber = { kind: opts.kind, namespace: opts.namespace, buffer: [], after: opts.fromRevision, deliver: onEvent }
+    const sub: Subscriber = {
+      kind: opts.kind, namespace: opts.namespace, buffer: [], after: opts.fromRevision, deliver: onEvent,
+      fail: (err) => finish(err instanceof Error ? err : new Error(String(err))),
+    }
     this.fanout.add(sub)
     let history: WatchEvent[]
     try {
       history = await this.backend.history(opts.fromRevision, opts.kind)
+      // A compaction that ran while this watch was starting may have removed part of the history
+      // just read: report Compacted rather than deliver a log with a silent gap.
+      const compactedNow = await this.backend.compactedRevision()
+      if (opts.fromRevision < compactedNow) throw compactedError(opts.fromRevision, compactedNow)
     } catch (err) {
+      open = false
       this.fanout.remove(sub)
       throw err
     }
     const pending = sub.buffer!
     sub.buffer = null
-    for (const ev of history.concat(pending)) {
-      if (!matches(sub, ev) || ev.revision <= sub.after) continue
-      sub.after = ev.revision
-      onEvent(ev)
+    try {
+      for (const ev of history.concat(pending)) {
+        if (!matches(sub, ev) || ev.revision <= sub.after) continue
+        sub.after = ev.revision
+        onEvent(ev)
+      }
+    } catch (err) {
+      // The caller gets the error and no handle, so the subscription must not outlive it.
+      open = false
+      this.fanout.remove(sub)
+      throw err
     }
-    let open = true
-    return {
-      close: () => {
-        if (!open) return
-        open = false
-        this.fanout.remove(sub)
-        onClose?.()
-      },
-    }
+    return { close: () => finish() }
   }
 
   revision(): Promise<number> { return this.backend.revision() }
@@ -145,6 +157,18 @@ function checkVersion(kind: string, name: string, expected: string | undefined, 
   if (expected !== undefined && expected !== '' && expected !== prev.metadata.resourceVersion) {
     throw new ApiError('Conflict', `${kind} "${name}" was modified (resourceVersion ${expected} is stale, current is ${prev.metadata.resourceVersion}); read it again and retry`, { kind, name })
   }
+}
+
+function compactedError(fromRevision: number, compacted: number): ApiError {
+  return new ApiError('Compacted', `revision ${fromRevision} has been compacted (oldest available is ${compacted}); list again and watch from the list's resourceVersion`)
+}
+
+/** JSON with object keys sorted, so equal content compares equal whatever order its keys came in. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : val)
 }
 
 function withoutMetaStatus(o: Resource): unknown {

@@ -24,8 +24,11 @@ export class MemoryBackend implements Backend {
   async list(kind: string, namespace: string | undefined): Promise<{ items: Resource[]; revision: number }> {
     const items = [...this.table(kind).entries()]
       .filter(([, o]) => namespace === undefined || (o.metadata.namespace ?? '') === namespace)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, o]) => structuredClone(o))
+      // By namespace, then name (as SQL's ORDER BY namespace, name): sorting the joined "ns/name"
+      // key would put namespace "a-b" before "a", since '-' sorts before '/'.
+      .map(([, o]) => o)
+      .sort((a, b) => cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name))
+      .map((o) => structuredClone(o))
     return { items, revision: this.rev }
   }
 
@@ -56,4 +59,8 @@ export class MemoryBackend implements Backend {
   }
 
   async close(): Promise<void> {}
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }

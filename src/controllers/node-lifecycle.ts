@@ -1,0 +1,160 @@
+// Node health from the link: a node whose link closed, or whose heartbeats stopped, becomes
+// NotReady after a grace period, with the reason; its instances are marked Unknown (not deleted:
+// they most likely still serve). Link figures (state, last seen, bytes) are written to Node status
+// on every state change and otherwise at a modest interval.
+import type { Instance, Node, LinkStatus } from '../api/kinds/index.js'
+import { getCondition, setCondition, type Condition } from '../api/meta.js'
+import { isApiError } from '../api/errors.js'
+import type { Clock, TimerHandle } from '../lib/clock.js'
+import { deepEqual } from '../lib/equal.js'
+import type { Logger } from '../lib/log.js'
+import type { Cache } from '../store/cache.js'
+import type { Store } from '../store/types.js'
+import type { EventRecorder } from './events.js'
+
+/** What the link layer knows about one node's connection, in memory. */
+export interface LinkStats {
+  node: string
+  site: string
+  connected: boolean
+  connectedAt?: number
+  disconnectedAt?: number
+  /** Why the link is down: LinkClosed, HeartbeatMissed, Replaced, ProtocolError. */
+  reason?: string
+  lastSeen: number
+  bytesIn: number
+  bytesOut: number
+  sentVersion: number
+  ackedVersion: number
+  usage?: { cpu: number; memory: number }
+  capacity?: { cpu: number; memory: number }
+  agent?: { version: string; pid: number; os?: string }
+}
+
+export interface LinkView {
+  stats: Map<string, LinkStats>
+  onLinkChange(fn: (node: string) => void): void
+  refreshCounters(): void
+}
+
+export interface NodeLifecycleOptions {
+  store: Store
+  clock: Clock
+  log: Logger
+  events: EventRecorder
+  nodes: Cache<Node>
+  instances: Cache<Instance>
+  links: LinkView
+  /** NotReady after this long without a link or a heartbeat. */
+  graceMs: number
+  /** Link counters are persisted at most this often when nothing else changes. */
+  statusIntervalMs?: number
+  tickMs?: number
+}
+
+export class NodeLifecycle {
+  private readonly startedAt: number
+  private persistedAt = new Map<string, number>()
+  private timer: TimerHandle | undefined
+  private busy = false
+  private again = false
+
+  constructor(private o: NodeLifecycleOptions) {
+    this.startedAt = o.clock.now()
+  }
+
+  start(): void {
+    this.o.links.onLinkChange(() => this.kick())
+    this.o.nodes.on((ev) => { if (ev.type === 'ADDED') this.kick() })
+    const loop = () => { this.timer = this.o.clock.setTimeout(() => { this.kick(); loop() }, this.o.tickMs ?? 1000) }
+    loop()
+    this.kick()
+  }
+
+  /** Runs a pass now, or right after the current one. */
+  kick(): void {
+    if (this.busy) { this.again = true; return }
+    this.busy = true
+    void this.pass().catch((err) => this.o.log.warn({ err }, 'node lifecycle pass failed')).finally(() => {
+      this.busy = false
+      if (this.again) { this.again = false; this.kick() }
+    })
+  }
+
+  /** One pass over every node. Exposed for tests driven by a manual clock. */
+  async pass(): Promise<void> {
+    this.o.links.refreshCounters()
+    for (const node of this.o.nodes.list()) await this.reconcile(node)
+  }
+
+  private async reconcile(node: Node): Promise<void> {
+    const now = this.o.clock.now()
+    const name = node.metadata.name
+    const s = this.o.links.stats.get(name)
+    const link: LinkStatus = {
+      state: s?.connected ? 'Connected' : 'Disconnected',
+      bytesIn: s?.bytesIn ?? node.status?.link?.bytesIn ?? 0,
+      bytesOut: s?.bytesOut ?? node.status?.link?.bytesOut ?? 0,
+      ...(s ? { lastSeen: new Date(s.lastSeen).toISOString() } : node.status?.link?.lastSeen ? { lastSeen: node.status.link.lastSeen } : {}),
+      ...(s?.connectedAt ? { connectedAt: new Date(s.connectedAt).toISOString() } : {}),
+      ...(s && !s.connected && s.reason ? { reason: s.reason } : !s ? { reason: 'NotConnectedSinceServerStart' } : {}),
+      ...(s ? { desiredVersion: s.sentVersion, ackedVersion: s.ackedVersion } : {}),
+    }
+    const ready = this.readiness(s, now)
+    const prevReady = getCondition(node.status?.conditions, 'Ready')
+    const conditions = setCondition(node.status?.conditions, ready, new Date(now).toISOString())
+    const capacity = s?.capacity ?? node.status?.capacity ?? { cpu: 0, memory: 0 }
+    const status: Node['status'] = {
+      capacity,
+      allocatable: capacity,
+      ...(s?.usage ? { usage: s.usage } : node.status?.usage ? { usage: node.status.usage } : {}),
+      conditions,
+      link,
+      ...(s?.agent ? { agent: s.agent } : node.status?.agent ? { agent: node.status.agent } : {}),
+    }
+    const transition = prevReady?.status !== ready.status || node.status?.link?.state !== link.state || !deepEqual(node.status?.capacity, capacity)
+    const due = now - (this.persistedAt.get(name) ?? 0) >= (this.o.statusIntervalMs ?? 30_000)
+    if (!transition && !(due && !deepEqual(node.status, status))) return
+    try {
+      await this.o.store.update({ ...node, status }, { subresource: 'status' })
+      this.persistedAt.set(name, now)
+    } catch (err) {
+      if (!isApiError(err, 'NotFound') && !isApiError(err, 'Conflict')) throw err
+      return
+    }
+    if (prevReady?.status !== ready.status) {
+      this.o.events.record(node, ready.status === 'True' ? 'Normal' : 'Warning', ready.status === 'True' ? 'NodeReady' : 'NodeNotReady', ready.message ?? ready.reason ?? '')
+      if (ready.status !== 'True') await this.markInstancesUnknown(name, ready)
+    }
+  }
+
+  private readiness(s: LinkStats | undefined, now: number): Condition {
+    const grace = this.o.graceMs
+    if (s?.connected) {
+      if (now - s.lastSeen <= grace) return { type: 'Ready', status: 'True', reason: 'AgentConnected', message: 'the agent is connected and heartbeating' }
+      return { type: 'Ready', status: 'False', reason: 'HeartbeatMissed', message: `no heartbeat for ${Math.round((now - s.lastSeen) / 1000)}s` }
+    }
+    const since = s?.disconnectedAt ?? this.startedAt
+    if (now - since < grace) return { type: 'Ready', status: 'True', reason: 'WithinGrace', message: 'the link is down; waiting for the agent to come back' }
+    const reason = s?.reason ?? 'LinkClosed'
+    return { type: 'Ready', status: 'False', reason, message: s ? `link down since ${new Date(since).toISOString()} (${reason})` : 'the agent has not connected since the server started' }
+  }
+
+  /** The control plane no longer knows what runs there; the agent will tell when it is back. */
+  private async markInstancesUnknown(node: string, ready: Condition): Promise<void> {
+    for (const i of this.o.instances.list()) {
+      if (i.spec.node !== node || i.status?.phase === 'Unknown') continue
+      const status = {
+        ...(i.status ?? { restarts: 0, endpoints: {}, node: i.spec.node, site: i.spec.site }),
+        phase: 'Unknown' as const, ready: false, reason: 'NodeNotReady', message: `node ${node} is not ready: ${ready.reason}`,
+      }
+      try {
+        await this.o.store.update({ ...i, status }, { subresource: 'status' })
+      } catch (err) {
+        if (!isApiError(err, 'NotFound')) throw err
+      }
+    }
+  }
+
+  stop(): void { this.timer?.cancel() }
+}

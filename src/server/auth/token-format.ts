@@ -1,0 +1,33 @@
+// Token strings: "<prefix>.<id>.<secret>" — the id names the stored Token, only sha256(secret) is kept.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { ApiError } from '../../api/errors.js'
+
+export const PREFIX = { admin: 'epa', join: 'epj', node: 'epn' } as const
+export type TokenType = keyof typeof PREFIX
+
+export interface ParsedToken { type: TokenType; id: string; secret: string; extra: string[] }
+
+export function mintToken(type: TokenType): { token: string; id: string; hash: string } {
+  const id = randomBytes(6).toString('hex')
+  const secret = randomBytes(24).toString('base64url')
+  return { token: `${PREFIX[type]}.${id}.${secret}`, id, hash: hashSecret(secret) }
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+export function parseToken(token: string): ParsedToken {
+  const parts = token.trim().split('.')
+  const type = (Object.keys(PREFIX) as TokenType[]).find((t) => PREFIX[t] === parts[0])
+  if (!type || parts.length < 3 || !/^[0-9a-f]{12}$/.test(parts[1]) || !parts[2]) {
+    throw new ApiError('Unauthorized', 'the token is malformed (expected the form epX.<id>.<secret>)')
+  }
+  return { type, id: parts[1], secret: parts[2], extra: parts.slice(3) }
+}
+
+export function secretMatches(secret: string, hash: string): boolean {
+  const a = Buffer.from(hashSecret(secret), 'hex')
+  const b = Buffer.from(hash, 'hex')
+  return a.length === b.length && timingSafeEqual(a, b)
+}

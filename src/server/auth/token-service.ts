@@ -1,0 +1,108 @@
+// Credentials: the admin token (made at first start, handed over once through DATA_DIR/admin.token),
+// join tokens (limited uses, expiry) and node credentials (bound to one node and its site).
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ApiError, isApiError } from '../../api/errors.js'
+import { API_VERSION } from '../../api/meta.js'
+import type { Token } from '../../api/kinds/index.js'
+import type { Clock } from '../../lib/clock.js'
+import type { Store } from '../../store/types.js'
+import { mintToken, parseToken, secretMatches, type TokenType } from './token-format.js'
+
+export type Principal =
+  | { kind: 'admin'; id: string }
+  | { kind: 'node'; id: string; node: string; site: string }
+  | { kind: 'join'; id: string }
+
+export interface JoinTokenOptions { ttlSeconds?: number; maxUses?: number; description?: string }
+
+export class TokenService {
+  constructor(private store: Store, private clock: Clock) {}
+
+  /** Creates the admin token on first start and writes it to DATA_DIR/admin.token (mode 0600). */
+  async ensureAdmin(dataDir: string): Promise<{ created: boolean; path: string }> {
+    const path = join(dataDir, 'admin.token')
+    const existing = await this.store.list<Token>('Token')
+    if (existing.items.some((t) => t.spec.type === 'admin')) return { created: false, path }
+    const token = await this.mint('admin', { description: 'created at first start' })
+    if (!existsSync(path)) writeFileSync(path, token + '\n', { mode: 0o600 })
+    return { created: true, path }
+  }
+
+  async createJoinToken(opts: JoinTokenOptions = {}): Promise<{ token: string; id: string; expiresAt?: string }> {
+    const ttl = opts.ttlSeconds ?? 24 * 3600
+    const expiresAt = ttl > 0 ? new Date(this.clock.now() + ttl * 1000).toISOString() : undefined
+    const token = await this.mint('join', { expiresAt, maxUses: opts.maxUses, description: opts.description })
+    return { token, id: parseToken(token).id, expiresAt }
+  }
+
+  async createAdminToken(description?: string): Promise<string> {
+    return this.mint('admin', { description })
+  }
+
+  private async mint(type: TokenType, spec: Partial<Token['spec']>): Promise<string> {
+    const { token, id, hash } = mintToken(type)
+    const obj: Token = {
+      apiVersion: API_VERSION, kind: 'Token', metadata: { name: id },
+      spec: { type, hash, ...stripUndefined(spec) }, status: { uses: 0 },
+    }
+    await this.store.create(obj)
+    return token
+  }
+
+  /** Checks a bearer token; throws Unauthorized (unknown, wrong, malformed) or TokenExpired. */
+  async authenticate(raw: string | undefined): Promise<Principal> {
+    if (!raw) throw new ApiError('Unauthorized', 'authentication required: send "Authorization: Bearer <token>" (the admin token is in DATA_DIR/admin.token)')
+    const parsed = parseToken(raw)
+    const stored = await this.store.get<Token>('Token', undefined, parsed.id)
+    if (!stored || stored.spec.type !== parsed.type || !secretMatches(parsed.secret, stored.spec.hash)) {
+      throw new ApiError('Unauthorized', 'the token is not valid')
+    }
+    if (stored.spec.expiresAt && Date.parse(stored.spec.expiresAt) <= this.clock.now()) {
+      throw new ApiError('TokenExpired', `the token expired at ${stored.spec.expiresAt}`)
+    }
+    switch (stored.spec.type) {
+      case 'admin': return { kind: 'admin', id: parsed.id }
+      case 'join': return { kind: 'join', id: parsed.id }
+      case 'node': return { kind: 'node', id: parsed.id, node: stored.spec.node!, site: stored.spec.site! }
+    }
+  }
+
+  /**
+   * Spends one use of a join token and issues a credential that speaks only for `node` in `site`.
+   * A node that joins again gets a new credential and its old ones stop working.
+   */
+  async join(joinToken: string, node: string, site: string): Promise<string> {
+    const p = await this.authenticate(joinToken)
+    if (p.kind !== 'join') throw new ApiError('Forbidden', 'a join token is required to join')
+    for (let attempt = 0; ; attempt++) {
+      const t = (await this.store.get<Token>('Token', undefined, p.id))!
+      const uses = t.status?.uses ?? 0
+      if (t.spec.maxUses !== undefined && uses >= t.spec.maxUses) {
+        throw new ApiError('TokenExhausted', `the join token has been used ${uses} of ${t.spec.maxUses} allowed times; create a new one with "edgeplane token create --join"`)
+      }
+      try {
+        await this.store.update({ ...t, status: { uses: uses + 1, lastUsed: new Date(this.clock.now()).toISOString() } }, { subresource: 'status' })
+        break
+      } catch (err) {
+        if (!isApiError(err, 'Conflict') || attempt > 20) throw err
+      }
+    }
+    const old = (await this.store.list<Token>('Token')).items.filter((t) => t.spec.type === 'node' && t.spec.node === node)
+    const credential = await this.mint('node', { node, site, description: `node credential, joined with ${p.id}` })
+    for (const t of old) await this.store.delete('Token', undefined, t.metadata.name).catch(() => undefined)
+    return credential
+  }
+
+  async listTokens(): Promise<Token[]> {
+    return (await this.store.list<Token>('Token')).items
+  }
+
+  async revoke(id: string): Promise<void> {
+    await this.store.delete('Token', undefined, id)
+  }
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}

@@ -1,0 +1,20 @@
+// Request bodies: JSON, or YAML for manifests and apply patches. One document per request.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { ApiError } from '../../api/errors.js'
+import { parseManifests } from '../../api/manifest.js'
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'application/apply-patch+yaml']
+
+export function registerBodyParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json', ...YAML_TYPES], { parseAs: 'string' }, (_req, body, done) => done(null, body))
+}
+
+/** Parses the raw body (kept as text by the content-type parsers) into exactly one document. */
+export function parseBody(req: FastifyRequest): unknown {
+  const text = typeof req.body === 'string' ? req.body : ''
+  if (!text.trim()) throw new ApiError('BadRequest', 'the request body is empty')
+  const docs = parseManifests(text, 'request body')
+  if (docs.length !== 1) throw new ApiError('BadRequest', `the request body must hold exactly one document, found ${docs.length}`)
+  return docs[0]
+}

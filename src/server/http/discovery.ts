@@ -1,0 +1,22 @@
+// Discovery documents, so Kubernetes-style clients can find our group, version and resources.
+import type { FastifyInstance } from 'fastify'
+import { API_VERSION, GROUP, VERSION } from '../../api/meta.js'
+import { publicKinds } from '../../api/kinds/index.js'
+import { openApiDocument } from '../../api/openapi.js'
+
+export function registerDiscoveryRoutes(app: FastifyInstance, version: string): void {
+  const groupVersion = { groupVersion: API_VERSION, version: VERSION }
+  app.get('/api', async () => ({ kind: 'APIVersions', versions: [] }))
+  app.get('/apis', async () => ({ kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: GROUP, versions: [groupVersion], preferredVersion: groupVersion }] }))
+  app.get(`/apis/${GROUP}`, async () => ({ kind: 'APIGroup', apiVersion: 'v1', name: GROUP, versions: [groupVersion], preferredVersion: groupVersion }))
+  app.get(`/apis/${GROUP}/${VERSION}`, async () => ({
+    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: API_VERSION,
+    resources: publicKinds().flatMap((k) => [
+      { name: k.plural, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, shortNames: k.shortNames, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+      ...(k.hasStatus ? [{ name: `${k.plural}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: ['get', 'update'] }] : []),
+      ...(k.kind === 'Instance' ? [{ name: 'instances/log', singularName: '', namespaced: true, kind: 'Instance', verbs: ['get'] }] : []),
+    ]),
+  }))
+  const doc = openApiDocument(version)
+  app.get('/openapi.json', async () => doc)
+}

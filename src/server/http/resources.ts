@@ -1,0 +1,211 @@
+// The resource API: list/get/create/replace/apply/delete and watch on every public kind, with
+// Kubernetes semantics (resourceVersion compare-and-swap, status subresource, List objects).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ApiError } from '../../api/errors.js'
+import { parseSelector, matchesRequirements } from '../../api/labels.js'
+import { parseFieldSelector, matchesFields } from '../../api/field-selector.js'
+import { mergePatch } from '../../api/merge-patch.js'
+import { API_VERSION, type Resource } from '../../api/meta.js'
+import { validateResource } from '../../api/validate.js'
+import type { Store, WatchEvent } from '../../store/types.js'
+import { parseResourcePath, type ResourcePath } from './resource-path.js'
+import { parseBody } from './body.js'
+import type { LogStreamer } from './logs.js'
+
+const PREFIX = '/apis/edgeplane.io/v1/'
+
+interface Query { labelSelector?: string; fieldSelector?: string; watch?: string; resourceVersion?: string; follow?: string; tailLines?: string }
+
+export interface ResourceDeps {
+  store: Store
+  logs: LogStreamer
+  /** Open watch streams; the server ends them when it closes. */
+  streams: Set<() => void>
+}
+
+export function registerResourceRoutes(app: FastifyInstance, { store, logs, streams }: ResourceDeps): void {
+  app.route({
+    method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    url: `${PREFIX}*`,
+    handler: async (req, reply) => {
+      const rest = (req.params as { '*': string })['*']
+      const path = parseResourcePath(rest)
+      const q = req.query as Query
+      if (path.sub === 'log') {
+        if (req.method !== 'GET') throw new ApiError('MethodNotAllowed', 'logs are read with GET')
+        return logs.stream(req, reply, path.namespace!, path.name!, { follow: isTrue(q.follow), tailLines: q.tailLines ? Number(q.tailLines) : undefined })
+      }
+      switch (req.method) {
+        case 'GET':
+          if (path.name === undefined) return isTrue(q.watch) ? watch(store, path, q, req, reply, streams) : list(store, path, q)
+          return getOne(store, path)
+        case 'POST':
+          if (path.name !== undefined) throw new ApiError('MethodNotAllowed', 'POST creates: send it to the collection, without a name')
+          reply.code(201)
+          return create(store, path, parseBody(req))
+        case 'PUT':
+          requireName(path)
+          return path.sub === 'status' ? replaceStatus(store, path, parseBody(req)) : replace(store, path, parseBody(req))
+        case 'PATCH': {
+          requireName(path)
+          const ct = String(req.headers['content-type'] ?? '')
+          if (ct.startsWith('application/apply-patch')) {
+            const { created, obj } = await apply(store, path, parseBody(req))
+            reply.code(created ? 201 : 200)
+            return obj
+          }
+          if (ct.startsWith('application/merge-patch+json')) return patch(store, path, parseBody(req))
+          throw new ApiError('UnsupportedMediaType', `PATCH takes application/apply-patch+yaml or application/merge-patch+json, not "${ct}"`)
+        }
+        case 'DELETE':
+          requireName(path)
+          return store.delete(path.info.kind, path.namespace, path.name!, { resourceVersion: (parseOptionalBody(req) as { preconditions?: { resourceVersion?: string } })?.preconditions?.resourceVersion })
+      }
+      throw new ApiError('MethodNotAllowed', `${req.method} is not supported here`)
+    },
+  })
+}
+
+function isTrue(v: string | undefined): boolean {
+  return v === 'true' || v === '1' || v === ''
+}
+
+function requireName(path: ResourcePath): void {
+  if (path.name === undefined) throw new ApiError('MethodNotAllowed', `name the ${path.info.singular}: ${PREFIX}…/${path.info.plural}/{name}`)
+}
+
+function parseOptionalBody(req: FastifyRequest): unknown {
+  return req.body === undefined || req.body === null || req.body === '' ? undefined : parseBody(req)
+}
+
+async function list(store: Store, path: ResourcePath, q: Query) {
+  const fields = parseFieldSelector(q.fieldSelector)
+  const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: parseSelector(q.labelSelector) })
+  return {
+    kind: `${path.info.kind}List`,
+    apiVersion: API_VERSION,
+    metadata: { resourceVersion: String(revision) },
+    items: fields.length ? items.filter((o) => matchesFields(o, fields)) : items,
+  }
+}
+
+async function getOne(store: Store, path: ResourcePath): Promise<Resource> {
+  const obj = await store.get(path.info.kind, path.namespace, path.name!)
+  if (!obj) throw new ApiError('NotFound', `${path.info.singular} "${path.name}" not found${path.info.namespaced ? ` in namespace "${path.namespace}"` : ''}`, { kind: path.info.kind, name: path.name })
+  return obj
+}
+
+/** Validates a body for this path: kind and namespace must agree with the URL. */
+function checkBody(path: ResourcePath, body: unknown): Resource {
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    const b = body as Partial<Resource>
+    if (b.kind !== undefined && b.kind !== path.info.kind) throw new ApiError('BadRequest', `the body is a ${b.kind} but the URL is for ${path.info.plural}`)
+    if (path.namespace && b.metadata && typeof b.metadata === 'object') {
+      if (b.metadata.namespace && b.metadata.namespace !== path.namespace) throw new ApiError('BadRequest', `metadata.namespace "${b.metadata.namespace}" does not match the URL's namespace "${path.namespace}"`)
+      b.metadata.namespace = path.namespace
+    }
+  }
+  const obj = validateResource(body)
+  if (path.name !== undefined && obj.metadata.name !== path.name) throw new ApiError('BadRequest', `metadata.name "${obj.metadata.name}" does not match the URL's name "${path.name}"`)
+  return obj
+}
+
+function withoutStatus(obj: Resource): Resource {
+  const { status: _s, ...rest } = obj
+  return rest as Resource
+}
+
+async function create(store: Store, path: ResourcePath, body: unknown): Promise<Resource> {
+  const obj = checkBody(path, body)
+  return store.create(path.info.hasStatus ? withoutStatus(obj) : obj)
+}
+
+async function replace(store: Store, path: ResourcePath, body: unknown): Promise<Resource> {
+  const obj = checkBody(path, body)
+  return store.update(obj)
+}
+
+async function replaceStatus(store: Store, path: ResourcePath, body: unknown): Promise<Resource> {
+  const obj = checkBody(path, body)
+  return store.update(obj, { subresource: 'status' })
+}
+
+/** Server-side apply, simplified: create, or replace everything the user owns (not status). */
+async function apply(store: Store, path: ResourcePath, body: unknown): Promise<{ created: boolean; obj: Resource }> {
+  const obj = checkBody(path, body)
+  for (let attempt = 0; ; attempt++) {
+    const current = await store.get(path.info.kind, path.namespace, path.name!)
+    if (!current) {
+      try {
+        return { created: true, obj: await store.create(path.info.hasStatus ? withoutStatus(obj) : obj) }
+      } catch (err) {
+        if (attempt < 3 && err instanceof ApiError && err.code === 'AlreadyExists') continue
+        throw err
+      }
+    }
+    const next: Resource = { ...obj, metadata: { ...obj.metadata, resourceVersion: obj.metadata.resourceVersion ?? current.metadata.resourceVersion } }
+    if (JSON.stringify(withoutStatus(stripServerMeta(current))) === JSON.stringify(withoutStatus(stripServerMeta(next)))) return { created: false, obj: current }
+    try {
+      return { created: false, obj: await store.update(next) }
+    } catch (err) {
+      // Retry only our own race; a stale version the caller sent is theirs to resolve.
+      if (attempt < 3 && err instanceof ApiError && err.code === 'Conflict' && obj.metadata.resourceVersion === undefined) continue
+      throw err
+    }
+  }
+}
+
+function stripServerMeta(o: Resource): Resource {
+  const { uid: _u, resourceVersion: _r, generation: _g, creationTimestamp: _c, ...meta } = o.metadata
+  return { ...o, metadata: meta as Resource['metadata'] }
+}
+
+async function patch(store: Store, path: ResourcePath, body: unknown): Promise<Resource> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await getOne(store, path)
+    const merged = mergePatch(current, body) as Resource
+    const obj = checkBody(path, merged)
+    try {
+      return await store.update(obj)
+    } catch (err) {
+      if (attempt < 3 && err instanceof ApiError && err.code === 'Conflict' && (body as Resource)?.metadata?.resourceVersion === undefined) continue
+      throw err
+    }
+  }
+}
+
+/** Streams {type, object} lines: the current objects as ADDED (without resourceVersion), or history from it. */
+async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyRequest, reply: FastifyReply, streams: Set<() => void>): Promise<void> {
+  const labels = parseSelector(q.labelSelector)
+  const fields = parseFieldSelector(q.fieldSelector)
+  let from = q.resourceVersion ? Number(q.resourceVersion) : NaN
+  if (q.resourceVersion && !Number.isInteger(from)) throw new ApiError('BadRequest', `resourceVersion "${q.resourceVersion}" is not a revision number`)
+  const initial: WatchEvent[] = []
+  if (!q.resourceVersion || from === 0) {
+    const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: labels })
+    for (const o of items) initial.push({ type: 'ADDED', object: o, revision })
+    from = revision
+  }
+  const matchesSel = (o: Resource) => matchesRequirements(o.metadata.labels, labels) && (!fields.length || matchesFields(o, fields))
+  const raw = reply.raw
+  const lines: string[] = []
+  let started = false
+  const send = (ev: WatchEvent) => {
+    if (!matchesSel(ev.object)) return
+    const line = JSON.stringify({ type: ev.type, object: ev.object }) + '\n'
+    if (started) raw.write(line)
+    else lines.push(line)
+  }
+  // Throws Compacted (410) before any byte is written when `from` is too old.
+  const w = await store.watch({ kind: path.info.kind, namespace: path.namespace, fromRevision: from }, send)
+  reply.hijack()
+  raw.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-store' })
+  for (const ev of initial) raw.write(JSON.stringify({ type: ev.type, object: ev.object }) + '\n')
+  for (const l of lines) raw.write(l)
+  started = true
+  const stop = () => { w.close(); raw.end() }
+  req.raw.on('close', stop)
+  raw.on('error', stop)
+  streams.add(stop)
+  raw.on('close', () => streams.delete(stop))
+}

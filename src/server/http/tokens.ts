@@ -1,0 +1,51 @@
+// Token administration and the join exchange (join token → node credential).
+import type { FastifyInstance } from 'fastify'
+import { ApiError } from '../../api/errors.js'
+import { NAME_PATTERN } from '../../api/kinds/common.js'
+import type { TokenService } from '../auth/token-service.js'
+import { parseBody } from './body.js'
+
+interface JoinBody { node?: unknown; site?: unknown }
+interface TokenBody { type?: unknown; ttlSeconds?: unknown; maxUses?: unknown; description?: unknown }
+
+const NAME = new RegExp(NAME_PATTERN)
+
+export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService): void {
+  app.post('/v1/join', async (req) => {
+    const auth = req.headers.authorization?.replace(/^Bearer\s+/i, '')
+    const body = parseBody(req) as JoinBody
+    const node = body?.node, site = body?.site
+    if (typeof node !== 'string' || !NAME.test(node) || node.length > 253) throw new ApiError('Invalid', 'node: a node name is required (lower-case letters, digits, "-" and ".")', { causes: [{ field: 'node', message: 'invalid node name' }] })
+    if (typeof site !== 'string' || !NAME.test(site) || site.length > 253) throw new ApiError('Invalid', 'site: a site name is required (lower-case letters, digits, "-" and ".")', { causes: [{ field: 'site', message: 'invalid site name' }] })
+    const credential = await tokens.join(auth ?? '', node, site)
+    return { node, site, credential }
+  })
+
+  app.post('/v1/tokens', async (req, reply) => {
+    const body = (req.body ? parseBody(req) : {}) as TokenBody
+    if (body.type !== undefined && body.type !== 'join' && body.type !== 'admin') throw new ApiError('Invalid', 'type: must be "join" or "admin"', { causes: [{ field: 'type', message: 'must be join or admin' }] })
+    for (const f of ['ttlSeconds', 'maxUses'] as const) {
+      const v = body[f]
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < (f === 'maxUses' ? 1 : 0))) {
+        throw new ApiError('Invalid', `${f}: must be an integer ≥ ${f === 'maxUses' ? 1 : 0}`, { causes: [{ field: f, message: 'invalid' }] })
+      }
+    }
+    const description = typeof body.description === 'string' ? body.description.slice(0, 256) : undefined
+    reply.code(201)
+    if (body.type === 'admin') return { type: 'admin', token: await tokens.createAdminToken(description) }
+    const t = await tokens.createJoinToken({ ttlSeconds: body.ttlSeconds as number | undefined, maxUses: body.maxUses as number | undefined, description })
+    return { type: 'join', ...t }
+  })
+
+  app.get('/v1/tokens', async () => ({
+    items: (await tokens.listTokens()).map((t) => ({
+      id: t.metadata.name, type: t.spec.type, node: t.spec.node, site: t.spec.site, expiresAt: t.spec.expiresAt,
+      maxUses: t.spec.maxUses, uses: t.status?.uses ?? 0, description: t.spec.description, created: t.metadata.creationTimestamp,
+    })),
+  }))
+
+  app.delete('/v1/tokens/:id', async (req) => {
+    await tokens.revoke((req.params as { id: string }).id)
+    return { deleted: (req.params as { id: string }).id }
+  })
+}

@@ -1,0 +1,242 @@
+// The server end of agent links: one session per node, authenticated by the node's credential.
+// It registers the node, pushes the node's desired document (deltas when it can), takes acks and
+// status batches, relays logs, and tracks link health (last seen, bytes) for the node lifecycle.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
+import { ApiError } from '../../api/errors.js'
+import type { Instance } from '../../api/kinds/index.js'
+import { decodeAgentMessage, type AgentMessage, type HelloMessage, type ServerMessage } from '../../api/link.js'
+import { isoNow, type Clock, type TimerHandle } from '../../lib/clock.js'
+import type { Logger } from '../../lib/log.js'
+import type { Store } from '../../store/types.js'
+import type { Principal } from '../auth/token-service.js'
+import type { LogOptions, LogStreamer } from '../http/logs.js'
+import type { DesiredIndex } from './desired-index.js'
+import { registerNode, registerSite } from './registration.js'
+import type { StatusWriter } from './status-writer.js'
+import type { LinkStats, LinkView } from '../../controllers/node-lifecycle.js'
+
+
+export interface LinkHubOptions {
+  store: Store
+  clock: Clock
+  log: Logger
+  index: DesiredIndex
+  status: StatusWriter
+  heartbeatSeconds: number
+  /** How long an agent has to send hello after connecting. */
+  helloTimeoutMs?: number
+}
+
+interface LogRequest { node: string; reply: FastifyReply; done: () => void }
+
+class Session {
+  helloDone = false
+  sentVersion = 0
+  private sockBase: { read: number; written: number }
+  constructor(readonly ws: WebSocket, readonly principal: Extract<Principal, { kind: 'node' }>, readonly stats: LinkStats, private socket: { bytesRead: number; bytesWritten: number }) {
+    this.sockBase = { read: socket.bytesRead, written: socket.bytesWritten }
+  }
+
+  /** Moves the socket's wire byte counters into the node's totals. */
+  account(): void {
+    const r = this.socket.bytesRead, w = this.socket.bytesWritten
+    this.stats.bytesIn += r - this.sockBase.read
+    this.stats.bytesOut += w - this.sockBase.written
+    this.sockBase = { read: r, written: w }
+  }
+
+  send(msg: ServerMessage): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg))
+  }
+}
+
+export class LinkHub implements LogStreamer, LinkView {
+  private sessions = new Map<string, Session>()
+  readonly stats = new Map<string, LinkStats>()
+  private logRequests = new Map<number, LogRequest>()
+  private nextReq = 1
+  private pushQueued = new Set<string>()
+  private heartbeat: TimerHandle | undefined
+  private listeners = new Set<(node: string) => void>()
+
+  constructor(private o: LinkHubOptions) {
+    o.index.onChange((node) => this.queuePush(node))
+    this.scheduleHeartbeat()
+  }
+
+  /** Called on any link state change (connect, disconnect), for the node lifecycle controller. */
+  onLinkChange(fn: (node: string) => void): void { this.listeners.add(fn) }
+
+  connectedCount(): number { return this.sessions.size }
+
+  accept(ws: WebSocket, principal: Principal, socket: { bytesRead: number; bytesWritten: number }): void {
+    if (principal.kind !== 'node') {
+      ws.close(4403, 'a node credential is required on the link')
+      return
+    }
+    const now = this.o.clock.now()
+    const stats: LinkStats = this.stats.get(principal.node) ?? {
+      node: principal.node, site: principal.site, connected: false, lastSeen: now, bytesIn: 0, bytesOut: 0, sentVersion: 0, ackedVersion: 0,
+    }
+    this.stats.set(principal.node, stats)
+    const session = new Session(ws, principal, stats, socket)
+    const helloTimer = this.o.clock.setTimeout(() => {
+      if (!session.helloDone) this.fail(session, 'no hello within the time allowed')
+    }, this.o.helloTimeoutMs ?? 10_000)
+    ws.on('message', (data, isBinary) => {
+      stats.lastSeen = this.o.clock.now()
+      if (isBinary) return this.fail(session, 'binary frames are not part of the protocol')
+      const msg = decodeAgentMessage(data.toString())
+      if (typeof msg === 'string') return this.fail(session, msg)
+      this.handle(session, msg).catch((err) => this.fail(session, err instanceof ApiError ? err.message : 'internal error', err))
+    })
+    ws.on('pong', () => { stats.lastSeen = this.o.clock.now() })
+    ws.on('close', () => {
+      helloTimer.cancel()
+      session.account()
+      if (this.sessions.get(principal.node) !== session) return
+      this.sessions.delete(principal.node)
+      stats.connected = false
+      stats.disconnectedAt = this.o.clock.now()
+      stats.reason ??= 'LinkClosed'
+      this.o.log.info({ node: principal.node, reason: stats.reason }, 'link closed')
+      this.endLogsOf(session)
+      this.notify(principal.node)
+    })
+    ws.on('error', (err) => this.o.log.debug({ err, node: principal.node }, 'link socket error'))
+  }
+
+  private fail(session: Session, reason: string, err?: unknown): void {
+    this.o.log.warn({ node: session.principal.node, reason, err }, 'closing link: protocol error')
+    if (this.sessions.get(session.principal.node) === session) session.stats.reason = 'ProtocolError'
+    session.ws.close(4400, reason.slice(0, 120))
+  }
+
+  private async handle(s: Session, msg: AgentMessage): Promise<void> {
+    if (!s.helloDone && msg.t !== 'hello') return this.fail(s, `expected hello first, got "${msg.t}"`)
+    switch (msg.t) {
+      case 'hello': return this.hello(s, msg)
+      case 'ack':
+        if (msg.version > s.sentVersion) return this.fail(s, `ack for version ${msg.version}, which was never sent (last sent ${s.sentVersion})`)
+        s.stats.ackedVersion = msg.version
+        return
+      case 'resync':
+        s.sentVersion = msg.version
+        return this.push(s)
+      case 'status':
+        if (msg.usage) s.stats.usage = msg.usage
+        this.o.status.submit(s.principal.node, msg.instances)
+        return
+      case 'log-data': {
+        const r = this.logRequests.get(msg.req)
+        if (!r || r.node !== s.principal.node) return
+        if (msg.data) r.reply.raw.write(msg.data)
+        if (msg.error) r.reply.raw.write(`\n[edgeplane] ${msg.error}\n`)
+        if (msg.end || msg.error) r.done()
+      }
+    }
+  }
+
+  private async hello(s: Session, hello: HelloMessage): Promise<void> {
+    if (s.helloDone) return this.fail(s, 'hello sent twice')
+    const p = s.principal
+    if (hello.node !== p.node) throw new ApiError('Forbidden', `this credential speaks for node "${p.node}", not "${hello.node}"`)
+    if (hello.site.name !== p.site) throw new ApiError('Forbidden', `node "${p.node}" joined site "${p.site}", not "${hello.site.name}"`)
+    await registerSite(this.o.store, hello)
+    await registerNode(this.o.store, hello)
+    s.helloDone = true
+    const prev = this.sessions.get(p.node)
+    if (prev && prev !== s) {
+      prev.stats.reason = 'Replaced'
+      this.sessions.delete(p.node)
+      prev.ws.close(4409, 'replaced by a newer connection of the same node')
+    }
+    this.sessions.set(p.node, s)
+    Object.assign(s.stats, {
+      connected: true, connectedAt: this.o.clock.now(), reason: undefined, lastSeen: this.o.clock.now(),
+      capacity: hello.capacity, agent: hello.agent, ackedVersion: hello.desiredVersion,
+    })
+    s.sentVersion = hello.desiredVersion
+    this.o.log.info({ node: p.node, site: p.site, version: hello.desiredVersion }, 'link up')
+    s.send({ t: 'welcome', serverTime: isoNow(this.o.clock), heartbeatSeconds: this.o.heartbeatSeconds })
+    this.push(s)
+    this.notify(p.node)
+  }
+
+  private queuePush(node: string): void {
+    if (!this.sessions.has(node) || this.pushQueued.has(node)) return
+    this.pushQueued.add(node)
+    // Coalesce a burst of instance changes for one node into one message.
+    setImmediate(() => {
+      this.pushQueued.delete(node)
+      const s = this.sessions.get(node)
+      if (s) this.push(s)
+    })
+  }
+
+  private push(s: Session): void {
+    const msg = this.o.index.diff(s.principal.node, s.sentVersion)
+    if (!msg) return
+    s.sentVersion = msg.version
+    s.stats.sentVersion = msg.version
+    s.send(msg)
+  }
+
+  private scheduleHeartbeat(): void {
+    const ms = this.o.heartbeatSeconds * 1000
+    this.heartbeat = this.o.clock.setTimeout(() => {
+      const now = this.o.clock.now()
+      for (const s of this.sessions.values()) {
+        s.account()
+        if (now - s.stats.lastSeen > ms * 2) {
+          s.stats.reason = 'HeartbeatMissed'
+          s.ws.terminate()
+        } else if (s.ws.readyState === s.ws.OPEN) {
+          s.ws.ping()
+        }
+      }
+      this.scheduleHeartbeat()
+    }, ms)
+  }
+
+  private notify(node: string): void {
+    for (const l of this.listeners) l(node)
+  }
+
+  /** Relays an instance's log from its agent to an HTTP response. */
+  async stream(req: FastifyRequest, reply: FastifyReply, namespace: string, name: string, opts: LogOptions, instance?: Instance): Promise<void> {
+    const inst = instance ?? (await this.o.store.get<Instance>('Instance', namespace, name))
+    if (!inst) throw new ApiError('NotFound', `instance "${name}" not found in namespace "${namespace}"`, { kind: 'Instance', name })
+    const s = this.sessions.get(inst.spec.node)
+    if (!s) throw new ApiError('Unavailable', `node "${inst.spec.node}" is not connected; its logs stay on the node until it reconnects`)
+    const id = this.nextReq++
+    reply.hijack()
+    reply.raw.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+    let finished = false
+    const done = () => {
+      if (finished) return
+      finished = true
+      this.logRequests.delete(id)
+      s.send({ t: 'log-close', req: id })
+      reply.raw.end()
+    }
+    this.logRequests.set(id, { node: inst.spec.node, reply, done })
+    req.raw.on('close', done)
+    s.send({ t: 'log-open', req: id, uid: inst.metadata.uid!, follow: opts.follow, ...(opts.tailLines !== undefined ? { tailLines: opts.tailLines } : {}) })
+  }
+
+  private endLogsOf(s: Session): void {
+    for (const r of [...this.logRequests.values()]) if (r.node === s.principal.node) r.done()
+  }
+
+  /** Wire bytes so far, including the open connection's. */
+  refreshCounters(): void {
+    for (const s of this.sessions.values()) s.account()
+  }
+
+  close(): void {
+    this.heartbeat?.cancel()
+    for (const s of this.sessions.values()) s.ws.close(1001, 'server shutting down')
+  }
+}

@@ -1,0 +1,87 @@
+// Writes what agents report about their instances into Instance status. Reports are coalesced per
+// instance (only the latest matters) and written one at a time, skipping ones that change nothing.
+import type { Instance, InstanceStatus } from '../../api/kinds/index.js'
+import type { InstanceReport } from '../../api/link.js'
+import type { Logger } from '../../lib/log.js'
+import type { Cache } from '../../store/cache.js'
+import type { Store } from '../../store/types.js'
+import { isApiError } from '../../api/errors.js'
+import { deepEqual } from '../../lib/equal.js'
+
+export class StatusWriter {
+  private pending = new Map<string, { node: string; report: InstanceReport }>()
+  private byUid = new Map<string, string>() // uid → namespace/name
+  private running = false
+  private idle: (() => void)[] = []
+
+  constructor(private store: Store, private instances: Cache<Instance>, private log: Logger) {
+    instances.on((ev) => {
+      const key = `${ev.object.metadata.namespace}/${ev.object.metadata.name}`
+      if (ev.type === 'DELETED') this.byUid.delete(ev.object.metadata.uid!)
+      else this.byUid.set(ev.object.metadata.uid!, key)
+    })
+  }
+
+  instanceByUid(uid: string): Instance | undefined {
+    const key = this.byUid.get(uid)
+    if (!key) return undefined
+    const [ns, name] = key.split('/')
+    return this.instances.get(ns, name)
+  }
+
+  /** Queues reports from `node`; reports about instances of other nodes are refused and logged. */
+  submit(node: string, reports: InstanceReport[]): void {
+    for (const r of reports) this.pending.set(r.uid, { node, report: r })
+    if (!this.running) void this.drain()
+  }
+
+  /** Resolves when every queued report has been written (for tests and shutdown). */
+  flushed(): Promise<void> {
+    if (!this.running && !this.pending.size) return Promise.resolve()
+    return new Promise((resolve) => this.idle.push(resolve))
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true
+    try {
+      while (this.pending.size) {
+        const [uid, item] = this.pending.entries().next().value!
+        this.pending.delete(uid)
+        await this.write(item.node, item.report).catch((err) => this.log.warn({ err, uid }, 'instance status write failed'))
+      }
+    } finally {
+      this.running = false
+      for (const r of this.idle.splice(0)) r()
+    }
+  }
+
+  private async write(node: string, r: InstanceReport): Promise<void> {
+    const inst = this.instanceByUid(r.uid)
+    if (!inst) return // deleted meanwhile: the agent will stop it
+    if (inst.spec.node !== node) {
+      this.log.warn({ node, instance: inst.metadata.name, owner: inst.spec.node }, 'node reported an instance that is not its own; ignored')
+      return
+    }
+    const next: InstanceStatus = {
+      phase: r.phase, ready: r.ready, restarts: r.restarts, node: inst.spec.node, site: inst.spec.site, endpoints: r.endpoints,
+      ...(r.pid !== undefined ? { pid: r.pid } : {}),
+      ...(r.startedAt ? { startedAt: r.startedAt } : {}),
+      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+      ...(r.message ? { message: r.message } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
+    }
+    if (sameStatus(inst.status, next)) return
+    try {
+      await this.store.update({ ...inst, status: next }, { subresource: 'status' })
+    } catch (err) {
+      if (!isApiError(err, 'NotFound')) throw err
+    }
+  }
+}
+
+function sameStatus(a: InstanceStatus | undefined, b: InstanceStatus): boolean {
+  if (!a) return false
+  const { updatedAt: _x, ...ra } = a
+  const { updatedAt: _y, ...rb } = b
+  return deepEqual(ra, rb)
+}

@@ -1,0 +1,123 @@
+// Composition root of `edgeplane server`: store, credentials, caches, link hub, controllers, HTTP.
+import { mkdirSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import type { App, Instance, Node, Site } from '../api/kinds/index.js'
+import { systemClock, type Clock } from '../lib/clock.js'
+import { createLogger, type Logger } from '../lib/log.js'
+import { Cache } from '../store/cache.js'
+import { sqliteStoreIn } from '../store/open.js'
+import type { Store } from '../store/types.js'
+import { AppController } from '../controllers/app-controller.js'
+import { EventRecorder } from '../controllers/events.js'
+import { NodeLifecycle } from '../controllers/node-lifecycle.js'
+import { SiteStatusController } from '../controllers/site-status.js'
+import { TokenService } from './auth/token-service.js'
+import { buildHttpApp } from './http/app.js'
+import { DesiredIndex } from './link/desired-index.js'
+import { LinkHub } from './link/hub.js'
+import { StatusWriter } from './link/status-writer.js'
+import { ServerMetrics } from './metrics.js'
+import { startCompactor } from './compactor.js'
+import { VERSION } from '../version.js'
+
+export interface ServerOptions {
+  dataDir: string
+  /** host:port; port 0 picks a free one. */
+  listen?: string
+  /** A store to use instead of SQLite in dataDir (tests). */
+  store?: Store
+  clock?: Clock
+  log?: Logger
+  heartbeatSeconds?: number
+  nodeGraceSeconds?: number
+  bodyLimit?: number
+}
+
+export interface RunningServer {
+  url: string
+  host: string
+  port: number
+  store: Store
+  tokens: TokenService
+  hub: LinkHub
+  app: FastifyInstance
+  adminTokenPath: string
+  /** The app controller's queue, for tests that wait for reconciles to settle. */
+  controllers: { apps: AppController; nodes: NodeLifecycle; sites: SiteStatusController }
+  statusWriter: StatusWriter
+  close(): Promise<void>
+}
+
+export function parseHostPort(s: string, defaultPort: number): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(s.trim())
+  if (!m) throw new Error(`cannot read "${s}" as HOST:PORT`)
+  const port = m[2] === undefined ? defaultPort : Number(m[2])
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`"${s}": port must be 0–65535`)
+  return { host: m[1] || '127.0.0.1', port }
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const clock = opts.clock ?? systemClock
+  const log = opts.log ?? createLogger('server')
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
+  const store = opts.store ?? sqliteStoreIn(opts.dataDir, { clock })
+  const tokens = new TokenService(store, clock)
+  const admin = await tokens.ensureAdmin(opts.dataDir)
+  if (admin.created) log.info({ path: admin.path }, 'admin token created; it is in this file (read it once, keep it safe)')
+
+  const apps = new Cache<App>(store, 'App')
+  const sites = new Cache<Site>(store, 'Site')
+  const nodes = new Cache<Node>(store, 'Node')
+  const instances = new Cache<Instance>(store, 'Instance')
+  await Promise.all([apps.start(), sites.start(), nodes.start(), instances.start()])
+
+  const index = new DesiredIndex(instances.revision)
+  for (const i of instances.list()) index.onInstanceEvent({ type: 'ADDED', object: i, revision: instances.revision }, undefined)
+  instances.on((ev, prev) => index.onInstanceEvent(ev, prev))
+
+  const metrics = new ServerMetrics()
+  const events = new EventRecorder({ store, clock, log, component: 'edgeplane-server' })
+  const statusWriter = new StatusWriter(store, instances, log)
+  const heartbeatSeconds = opts.heartbeatSeconds ?? 5
+  const hub = new LinkHub({ store, clock, log, index, status: statusWriter, heartbeatSeconds })
+
+  const appController = new AppController({ store, clock, log, events, apps, sites, nodes, instances })
+  const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 10) * 1000 })
+  const siteStatus = new SiteStatusController({ store, clock, log, sites, nodes })
+  appController.start()
+  nodeLifecycle.start()
+  siteStatus.start()
+  events.startGc()
+  const compactor = startCompactor(store, clock, log)
+
+  const streams = new Set<() => void>()
+  const app = await buildHttpApp({ store, tokens, hub, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams })
+  const { host, port } = parseHostPort(opts.listen ?? '127.0.0.1:7420', 7420)
+  await app.listen({ host, port })
+  const addr = app.server.address() as AddressInfo
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+  log.info({ url, dataDir: opts.dataDir, store: store.driver }, 'edgeplane server listening')
+
+  let closed = false
+  return {
+    url, host: addr.address, port: addr.port, store, tokens, hub, app, adminTokenPath: admin.path,
+    controllers: { apps: appController, nodes: nodeLifecycle, sites: siteStatus },
+    statusWriter,
+    async close() {
+      if (closed) return
+      closed = true
+      compactor.cancel()
+      appController.stop()
+      nodeLifecycle.stop()
+      siteStatus.stop()
+      events.stop()
+      hub.close()
+      for (const end of [...streams]) end()
+      await app.close()
+      for (const c of [apps, sites, nodes, instances]) c.stop()
+      await statusWriter.flushed()
+      if (!opts.store) await store.close()
+    },
+  }
+}

@@ -1,0 +1,168 @@
+// The store contract against the SQLite driver (a fresh database file per test, removed after it),
+// plus what only a durable driver has to show: data survives a restart, and a failed write leaves
+// nothing behind.
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { openStore } from '../../src/store/open.js'
+import { SqliteBackend } from '../../src/store/sqlite/sqlite-backend.js'
+import type { Store } from '../../src/store/types.js'
+import { runStoreContract } from './contract.js'
+import { app, expectApiError, Recorder, site, type App } from './helpers.js'
+
+const dirs: string[] = []
+
+function tempPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'edgeplane-store-test-'))
+  dirs.push(dir)
+  return join(dir, 'edgeplane.db')
+}
+
+function removeDirOf(path: string): void {
+  rmSync(join(path, '..'), { recursive: true, force: true })
+}
+
+/** A store on a fresh file whose close() also deletes the file (and its -wal/-shm siblings). */
+function freshSqliteStore(): Store {
+  const path = tempPath()
+  const store = openStore({ driver: 'sqlite', path })
+  const close = store.close.bind(store)
+  store.close = async () => {
+    try { await close() } finally { removeDirOf(path) }
+  }
+  return store
+}
+
+runStoreContract('sqlite', freshSqliteStore)
+
+/** Row counts and meta values read through a second, independent connection. */
+function rawState(path: string): { objects: number; log: number; revision: number; compacted: number } {
+  const db = new Database(path, { readonly: true })
+  try {
+    const count = (t: string) => Number((db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n)
+    const meta = (k: string) => Number((db.prepare('SELECT value FROM ep_meta WHERE key = ?').get(k) as { value: number }).value)
+    return { objects: count('ep_objects'), log: count('ep_log'), revision: meta('revision'), compacted: meta('compacted') }
+  } finally {
+    db.close()
+  }
+}
+
+describe('SQLite driver specifics', () => {
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+    assert.ok(dirs.every((d) => !existsSync(d)), 'every temp database is removed')
+  })
+
+  test('objects, revision and compaction point survive closing and reopening the file', async () => {
+    const path = tempPath()
+    try {
+      let store = openStore({ driver: 'sqlite', path })
+      const a = await store.create(app('web', 'prod', { labels: { tier: 'edge' }, status: { replicas: 1, readyReplicas: 1 } })) // 1
+      await store.create(app('api', 'prod'))                                       // 2
+      await store.create(site('fra-1'))                                            // 3
+      const a2 = await store.update({ ...a, spec: { ...a.spec!, replicas: 3 } })   // 4
+      await store.delete('App', 'prod', 'api')                                     // 5
+      await store.create(app('worker', 'prod'))                                    // 6
+      await store.compact(3)
+      const listBefore = await store.list('App')
+      await store.close()
+
+      store = openStore({ driver: 'sqlite', path })
+      assert.equal(await store.revision(), 6)
+      assert.equal(await store.compactedRevision(), 3)
+      assert.deepEqual(await store.get('App', 'prod', 'web'), a2)
+      assert.equal(a2.metadata.generation, 2)
+      assert.equal(await store.get('App', 'prod', 'api'), undefined)
+      assert.ok(await store.get('Site', undefined, 'fra-1'))
+      assert.deepEqual(await store.list('App'), listBefore)
+      // The log after the compaction point is still there, and older history is still refused.
+      await expectApiError(store.watch({ kind: 'App', fromRevision: 2 }, () => {}), 'Compacted')
+      const rec = new Recorder()
+      const w = await store.watch({ kind: 'App', fromRevision: 3 }, rec.onEvent)
+      await rec.until(3)
+      assert.deepEqual(rec.summary(), ['MODIFIED App/prod/web@4', 'DELETED App/prod/api@5', 'ADDED App/prod/worker@6'])
+      w.close()
+      // Revisions carry on where they stopped; compare-and-swap still uses the persisted versions.
+      await expectApiError(store.update({ ...a, spec: { ...a.spec!, replicas: 9 } }), 'Conflict')
+      const a3 = await store.update({ ...a2, spec: { ...a2.spec!, replicas: 4 } })
+      assert.equal(a3.metadata.resourceVersion, '7')
+      assert.equal(a3.metadata.generation, 3)
+      assert.deepEqual(a3.status, { replicas: 1, readyReplicas: 1 })
+      await store.close()
+
+      store = openStore({ driver: 'sqlite', path })
+      assert.equal(await store.revision(), 7)
+      assert.equal((await store.get<App>('App', 'prod', 'web'))!.spec!.replicas, 4)
+      await store.close()
+    } finally {
+      removeDirOf(path)
+    }
+  })
+
+  test('a failed mutation (Conflict, AlreadyExists, NotFound) leaves no partial write', async () => {
+    const path = tempPath()
+    const store = openStore({ driver: 'sqlite', path })
+    try {
+      const a = await store.create(app('web'))
+      await store.update({ ...a, spec: { ...a.spec!, replicas: 2 } })
+      const before = rawState(path)
+      assert.deepEqual(before, { objects: 1, log: 2, revision: 2, compacted: 0 })
+      const stored = await store.get('App', 'default', 'web')
+      await expectApiError(store.update({ ...a, spec: { ...a.spec!, replicas: 99 } }), 'Conflict')
+      await expectApiError(store.update({ ...a, status: { replicas: 9, readyReplicas: 9 } }, { subresource: 'status' }), 'Conflict')
+      await expectApiError(store.delete('App', 'default', 'web', { resourceVersion: '1' }), 'Conflict')
+      await expectApiError(store.create(app('web')), 'AlreadyExists')
+      await expectApiError(store.update(app('ghost')), 'NotFound')
+      await expectApiError(store.delete('App', 'default', 'ghost'), 'NotFound')
+      assert.deepEqual(rawState(path), before)
+      assert.deepEqual(await store.get('App', 'default', 'web'), stored)
+    } finally {
+      await store.close()
+      removeDirOf(path)
+    }
+  })
+
+  test('a write that fails inside the transaction after touching a table is rolled back entirely', async () => {
+    const path = tempPath()
+    const store = openStore({ driver: 'sqlite', path })
+    try {
+      await store.create(app('web'))
+      // Plant a log row at the next revision through another connection: the next commit writes
+      // ep_objects first, then hits the log's primary key, and must undo the object write.
+      const raw = new Database(path)
+      raw.prepare("INSERT INTO ep_log (revision, kind, namespace, name, type, value) VALUES (2, 'X', '', 'x', 'ADDED', '{}')").run()
+      raw.close()
+      const before = rawState(path)
+      await assert.rejects(store.create(app('api')), /UNIQUE|constraint/i)
+      await assert.rejects(store.update(app('web', 'default', { spec: { replicas: 5 } })), /UNIQUE|constraint/i)
+      assert.deepEqual(rawState(path), before)
+      assert.equal(await store.get('App', 'default', 'api'), undefined)
+      assert.equal((await store.get<App>('App', 'default', 'web'))!.spec!.replicas, 1)
+      assert.equal(await store.revision(), 1)
+      const raw2 = new Database(path)
+      raw2.prepare('DELETE FROM ep_log WHERE revision = 2').run()
+      raw2.close()
+      const api = await store.create(app('api'))
+      assert.equal(api.metadata.resourceVersion, '2')
+    } finally {
+      await store.close()
+      removeDirOf(path)
+    }
+  })
+
+  test('runs with the durable settings: WAL journal and synchronous=FULL', async () => {
+    const path = tempPath()
+    const backend = new SqliteBackend(path)
+    try {
+      const db = backend['db']
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+      assert.equal(db.pragma('synchronous', { simple: true }), 2, 'synchronous=FULL')
+    } finally {
+      await backend.close()
+      removeDirOf(path)
+    }
+  })
+})
