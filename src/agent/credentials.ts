@@ -2,7 +2,7 @@
 // bound by the server to this node and site. The join token itself is never stored.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { writeFileAtomic } from './local-state.js'
+import { writeFileAtomic } from '../lib/fs.js'
 import type { HttpClient } from '../lib/http-client.js'
 
 export interface Credential { server: string; node: string; site: string; credential: string }

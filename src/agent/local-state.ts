@@ -1,8 +1,9 @@
 // The agent's memory across restarts and outages: its last desired document and, per instance,
 // the process handle, ports and restart count. Written atomically (temp file, fsync, rename), so a
 // crash or power cut leaves either the old or the new state, never a torn one.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { writeFileAtomic } from '../lib/fs.js'
 import type { DesiredInstance } from '../api/link.js'
 import type { InstanceHandle } from './runtime/driver.js'
 
@@ -16,19 +17,6 @@ export interface AgentState {
   node: string
   desired: { version: number; instances: DesiredInstance[] }
   running: Record<string, RunningRecord>
-}
-
-export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
-  mkdirSync(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}`
-  const fd = openSync(tmp, 'w', mode)
-  try {
-    writeSync(fd, data)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
 }
 
 export class LocalState {

@@ -100,8 +100,8 @@ export class NodeLifecycle {
       ...(s && !s.connected && s.reason ? { reason: s.reason } : !s ? { reason: 'NotConnectedSinceServerStart' } : {}),
       ...(s ? { desiredVersion: s.sentVersion, ackedVersion: s.ackedVersion } : {}),
     }
-    const ready = this.readiness(s, now)
     const prevReady = getCondition(node.status?.conditions, 'Ready')
+    const ready = this.readiness(s, now, prevReady)
     const conditions = setCondition(node.status?.conditions, ready, new Date(now).toISOString())
     const capacity = s?.capacity ?? node.status?.capacity ?? { cpu: 0, memory: 0 }
     const status: Node['status'] = {
@@ -128,14 +128,15 @@ export class NodeLifecycle {
     }
   }
 
-  private readiness(s: LinkStats | undefined, now: number): Condition {
+  private readiness(s: LinkStats | undefined, now: number, prev: Condition | undefined): Condition {
     const grace = this.o.graceMs
     if (s?.connected) {
       if (now - s.lastSeen <= grace) return { type: 'Ready', status: 'True', reason: 'AgentConnected', message: 'the agent is connected and heartbeating' }
       return { type: 'Ready', status: 'False', reason: 'HeartbeatMissed', message: `no heartbeat for ${Math.round((now - s.lastSeen) / 1000)}s` }
     }
     const since = s?.disconnectedAt ?? this.startedAt
-    if (now - since < grace) return { type: 'Ready', status: 'True', reason: 'WithinGrace', message: 'the link is down; waiting for the agent to come back' }
+    // Within the grace period nothing is decided: a brief reconnect must not flap the node.
+    if (now - since < grace) return prev ?? { type: 'Ready', status: 'Unknown', reason: 'AwaitingAgent', message: 'waiting for the agent to connect' }
     const reason = s?.reason ?? 'LinkClosed'
     return { type: 'Ready', status: 'False', reason, message: s ? `link down since ${new Date(since).toISOString()} (${reason})` : 'the agent has not connected since the server started' }
   }

@@ -143,8 +143,6 @@ export class LinkHub implements LogStreamer, LinkView {
     const p = s.principal
     if (hello.node !== p.node) throw new ApiError('Forbidden', `this credential speaks for node "${p.node}", not "${hello.node}"`)
     if (hello.site.name !== p.site) throw new ApiError('Forbidden', `node "${p.node}" joined site "${p.site}", not "${hello.site.name}"`)
-    await registerSite(this.o.store, hello)
-    await registerNode(this.o.store, hello)
     s.helloDone = true
     const prev = this.sessions.get(p.node)
     if (prev && prev !== s) {
@@ -152,11 +150,14 @@ export class LinkHub implements LogStreamer, LinkView {
       this.sessions.delete(p.node)
       prev.ws.close(4409, 'replaced by a newer connection of the same node')
     }
+    // Connected before the Node is written, so the lifecycle never sees a new node as disconnected.
     this.sessions.set(p.node, s)
     Object.assign(s.stats, {
       connected: true, connectedAt: this.o.clock.now(), reason: undefined, lastSeen: this.o.clock.now(),
       capacity: hello.capacity, agent: hello.agent, ackedVersion: hello.desiredVersion,
     })
+    await registerSite(this.o.store, hello)
+    await registerNode(this.o.store, hello)
     s.sentVersion = hello.desiredVersion
     this.o.log.info({ node: p.node, site: p.site, version: hello.desiredVersion }, 'link up')
     s.send({ t: 'welcome', serverTime: isoNow(this.o.clock), heartbeatSeconds: this.o.heartbeatSeconds })

@@ -1,0 +1,183 @@
+// Composition root of `edgeplane agent`: credential, local state, runtime, reconciler, link.
+// The agent never stops a workload because the server is unreachable: it starts from its last
+// desired state on disk and only changes what the server's newer documents really change.
+import { mkdirSync } from 'node:fs'
+import { hostname, platform } from 'node:os'
+import { join } from 'node:path'
+import { ApiError } from '../api/errors.js'
+import type { HelloMessage, ServerMessage, SiteRegistration } from '../api/link.js'
+import { HttpClient } from '../lib/http-client.js'
+import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js'
+import { createLogger, type Logger } from '../lib/log.js'
+import { VERSION } from '../version.js'
+import { loadOrJoin } from './credentials.js'
+import { applyDesired } from './diff.js'
+import { detectCapacity, UsageMeter } from './host-info.js'
+import { LinkClient } from './link-client.js'
+import { LocalState } from './local-state.js'
+import { LogRelay } from './log-relay.js'
+import { Reconciler } from './reconciler.js'
+import { ProcessDriver } from './runtime/process-driver.js'
+import { PortAllocator } from './runtime/ports.js'
+import { StatusReporter } from './status-reporter.js'
+
+export interface AgentOptions {
+  server: string
+  joinToken?: string
+  dataDir: string
+  site: SiteRegistration
+  name?: string
+  address?: string
+  labels?: Record<string, string>
+  capacity?: { cpu?: string; memory?: string }
+  portRange?: { min: number; max: number }
+  /** Where relative workingDir paths of templates resolve (default: the agent's cwd). */
+  baseDir?: string
+  maxLogBytes?: number
+  /** Accept a desired document older than the one held (after restoring the server from a backup). */
+  acceptOlderDesired?: boolean
+  clock?: Clock
+  random?: () => number
+  log?: Logger
+}
+
+export interface RunningAgent {
+  node: string
+  /** Resolves when the first desired document from the server has been applied. */
+  synced: Promise<void>
+  reconciler: Reconciler
+  link: LinkClient
+  state: LocalState
+  /** Stops the agent; instances keep running unless stopInstances is set. */
+  stop(opts?: { stopInstances?: boolean }): Promise<void>
+}
+
+export function defaultNodeName(site: string): string {
+  return `${site}-${hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 63)
+}
+
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  const clock = o.clock ?? systemClock
+  const random = o.random ?? Math.random
+  const log = o.log ?? createLogger('agent')
+  const node = o.name ?? defaultNodeName(o.site.name)
+  const address = o.address ?? '127.0.0.1'
+  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 })
+  const logDir = join(o.dataDir, 'logs')
+  mkdirSync(logDir, { recursive: true })
+
+  const state = new LocalState(o.dataDir, node)
+  const ports = new PortAllocator({ host: address, ...(o.portRange ?? {}) })
+  const driver = new ProcessDriver({ clock })
+  let reporter: StatusReporter | undefined
+  const reconciler = new Reconciler({
+    state, driver, ports, clock, log, node, site: o.site.name, address, logDir,
+    maxLogBytes: o.maxLogBytes ?? 10 * 1024 * 1024, baseDir: o.baseDir ?? process.cwd(),
+    onStatus: (uid) => reporter?.changed(uid),
+  })
+  // Autonomy first: bring back what was desired before anything else, server or not.
+  await reconciler.apply(state.state.desired.instances)
+
+  const http = new HttpClient({ baseUrl: o.server })
+  let cred
+  for (let attempt = 0; ; attempt++) {
+    try {
+      cred = await loadOrJoin({ dataDir: o.dataDir, http, joinToken: o.joinToken, node, site: o.site.name })
+      break
+    } catch (err) {
+      // Joining needs the server; a node that has not joined yet waits for it, others never do.
+      if (!(err instanceof ApiError && err.retryable)) throw err
+      log.warn({ err: err.message }, 'cannot join yet; retrying')
+      await new Promise<void>((r) => clock.setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)))
+    }
+  }
+  await http.close()
+
+  const capacity = detectCapacity(o.capacity)
+  const usage = new UsageMeter()
+  let resolveSynced!: () => void
+  const synced = new Promise<void>((r) => { resolveSynced = r })
+  let link!: LinkClient
+  const relay = new LogRelay((m) => link.send(m), (uid) => reconciler.logFileOf(uid))
+  reporter = new StatusReporter({
+    clock,
+    send: (instances) => link.send({ t: 'status', instances }),
+    report: (uid) => reconciler.report(uid),
+    all: () => reconciler.reports(),
+  })
+
+  const hello = (): HelloMessage => ({
+    t: 'hello', node, site: o.site, address, capacity, ...(o.labels ? { labels: o.labels } : {}),
+    desiredVersion: state.state.desired.version,
+    agent: { version: VERSION, pid: process.pid, os: platform() },
+  })
+
+  let staleWarned = false
+  const onMessage = (msg: ServerMessage) => {
+    switch (msg.t) {
+      case 'welcome':
+        reporter!.resendAll()
+        return
+      case 'desired': {
+        const current = state.state.desired
+        if (msg.version < current.version && !o.acceptOlderDesired) {
+          // A server restored from an older backup must not roll this node back silently.
+          if (!staleWarned) log.error({ held: current.version, offered: msg.version }, 'server offers an older desired state than this node holds; keeping the current one (restart the agent with --accept-older-desired to take it)')
+          staleWarned = true
+          return
+        }
+        const next = applyDesired(current, msg)
+        if (!next) {
+          link.send({ t: 'resync', version: current.version })
+          return
+        }
+        staleWarned = false
+        state.state.desired = next
+        state.save()
+        void reconciler.apply(next.instances).then(() => {
+          link.send({ t: 'ack', version: next.version })
+          resolveSynced()
+        })
+        return
+      }
+      case 'log-open':
+        relay.start(msg.req, msg.uid, msg.follow, msg.tailLines)
+        return
+      case 'log-close':
+        relay.close(msg.req)
+    }
+  }
+
+  link = new LinkClient({
+    serverUrl: o.server, credential: cred.credential, clock, random, log, hello, onMessage,
+    onDown: () => relay.closeAll(),
+  })
+  link.start()
+
+  // Usage and log capping on a slow beat.
+  let beat: TimerHandle | undefined
+  let lastUsage = ''
+  const tick = () => {
+    beat = clock.setTimeout(() => {
+      reconciler.capLogs()
+      const u = usage.sample(reconciler.pids(), clock.now())
+      const key = `${Math.round(u.cpu / 50)}:${Math.round(u.memory / (8 << 20))}`
+      // Only meaningful changes travel: an idle node stays quiet on the wire.
+      if (key !== lastUsage && link.send({ t: 'status', instances: [], usage: u })) lastUsage = key
+      tick()
+    }, 10_000)
+  }
+  tick()
+
+  return {
+    node, synced, reconciler, link, state,
+    async stop(opts = {}) {
+      beat?.cancel()
+      reporter!.stop()
+      relay.closeAll()
+      link.stop()
+      if (opts.stopInstances) await reconciler.stopAll()
+      else await reconciler.settled()
+    },
+  }
+}

@@ -1,0 +1,138 @@
+// The agent end of the link: dials the server (NAT-friendly, compressed), says hello with the
+// desired version it holds, and redials forever with exponential backoff and full jitter so a
+// restarted server is not stormed. A server that stops pinging is treated as gone.
+import WebSocket from 'ws'
+import { decodeServerMessage, LINK_PATH, MAX_LINK_MESSAGE_BYTES, type AgentMessage, type HelloMessage, type ServerMessage } from '../api/link.js'
+import type { Clock, TimerHandle } from '../lib/clock.js'
+import type { Logger } from '../lib/log.js'
+
+export interface LinkClientOptions {
+  serverUrl: string
+  credential: string
+  clock: Clock
+  /** Injected randomness for the jitter. */
+  random: () => number
+  log: Logger
+  hello: () => HelloMessage
+  onMessage: (msg: ServerMessage) => void
+  onUp?: () => void
+  onDown?: (reason: string) => void
+  backoff?: { initialMs: number; maxMs: number }
+  ca?: string
+}
+
+export function linkUrl(serverUrl: string): string {
+  const u = new URL(serverUrl)
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:'
+  u.pathname = LINK_PATH
+  return u.toString()
+}
+
+/** Full jitter: uniformly random in [0, min(max, initial·2^attempt)]. */
+export function backoffDelay(attempt: number, b: { initialMs: number; maxMs: number }, random: () => number): number {
+  return Math.floor(random() * Math.min(b.maxMs, b.initialMs * 2 ** Math.min(attempt, 30)))
+}
+
+export class LinkClient {
+  private ws: WebSocket | undefined
+  private attempt = 0
+  private stopped = false
+  private up = false
+  private retry: TimerHandle | undefined
+  private watchdog: TimerHandle | undefined
+  private heartbeatMs = 15_000
+  private lastError = ''
+
+  constructor(private o: LinkClientOptions) {}
+
+  get connected(): boolean { return this.up }
+
+  start(): void {
+    this.dial()
+  }
+
+  private dial(): void {
+    if (this.stopped) return
+    const ws = new WebSocket(linkUrl(this.o.serverUrl), {
+      headers: { authorization: `Bearer ${this.o.credential}` },
+      perMessageDeflate: { threshold: 256 },
+      maxPayload: MAX_LINK_MESSAGE_BYTES,
+      handshakeTimeout: 10_000,
+      ...(this.o.ca ? { ca: this.o.ca } : {}),
+    })
+    this.ws = ws
+    ws.on('open', () => {
+      this.armWatchdog()
+      ws.send(JSON.stringify(this.o.hello()))
+    })
+    ws.on('ping', () => this.armWatchdog())
+    ws.on('message', (data, isBinary) => {
+      this.armWatchdog()
+      const msg = isBinary ? 'binary frame' : decodeServerMessage(data.toString())
+      if (typeof msg === 'string') {
+        this.o.log.warn({ reason: msg }, 'closing link: bad message from server')
+        ws.close(4400, msg.slice(0, 120))
+        return
+      }
+      if (msg.t === 'welcome') {
+        this.heartbeatMs = msg.heartbeatSeconds * 1000
+        this.attempt = 0
+        this.up = true
+        this.o.log.info({ server: this.o.serverUrl }, 'link up')
+        this.o.onUp?.()
+      }
+      this.o.onMessage(msg)
+    })
+    ws.on('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => { body += c.toString() })
+      res.on('end', () => {
+        let message = body
+        try { message = JSON.parse(body).message ?? body } catch { /* plain */ }
+        this.lastError = `server refused the link (HTTP ${res.statusCode}): ${message}`
+        this.o.log.error({ status: res.statusCode }, this.lastError)
+        ws.terminate()
+      })
+    })
+    ws.on('error', (err) => { this.lastError = err.message })
+    ws.on('close', (code, reason) => {
+      this.watchdog?.cancel()
+      const why = reason.toString() || this.lastError || `code ${code}`
+      if (this.up) {
+        this.up = false
+        this.o.log.warn({ reason: why }, 'link down')
+        this.o.onDown?.(why)
+      }
+      this.scheduleRedial()
+    })
+  }
+
+  private armWatchdog(): void {
+    this.watchdog?.cancel()
+    // Three missed pings: the server or the path to it is gone; redial.
+    this.watchdog = this.o.clock.setTimeout(() => {
+      this.lastError = 'no heartbeat from the server'
+      this.ws?.terminate()
+    }, this.heartbeatMs * 3)
+  }
+
+  private scheduleRedial(): void {
+    if (this.stopped) return
+    const delay = backoffDelay(this.attempt++, this.o.backoff ?? { initialMs: 500, maxMs: 30_000 }, this.o.random)
+    this.o.log.debug({ delay, attempt: this.attempt }, 'redialing')
+    this.retry = this.o.clock.setTimeout(() => this.dial(), delay)
+  }
+
+  send(msg: AgentMessage): boolean {
+    if (!this.up || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false
+    this.ws.send(JSON.stringify(msg))
+    return true
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.retry?.cancel()
+    this.watchdog?.cancel()
+    this.ws?.close(1001, 'agent stopping')
+  }
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander'
+import { startAgent } from '../../agent/agent.js'
+import { TIERS } from '../../api/kinds/index.js'
+
+function collect(v: string, prev: string[]): string[] { return [...prev, v] }
+
+export function parseLabels(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const kv of list) {
+    const i = kv.indexOf('=')
+    if (i <= 0) throw new Error(`--label "${kv}": use key=value`)
+    out[kv.slice(0, i)] = kv.slice(i + 1)
+  }
+  return out
+}
+
+export function parseGeo(s: string | undefined): { lat: number; lon: number } | undefined {
+  if (!s) return undefined
+  const [lat, lon] = s.split(',').map(Number)
+  if (!Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) throw new Error(`--geo "${s}": use LAT,LON in degrees, e.g. 48.85,2.35`)
+  return { lat, lon }
+}
+
+export function registerAgent(program: Command): void {
+  program.command('agent')
+    .description('run the node agent: joins the server, runs this node\'s instances, keeps them running offline')
+    .option('--join-token <token>', 'needed only the first time (from "edgeplane token create --join")')
+    .requiredOption('--site <name>', 'the site this node belongs to')
+    .option('--region <region>', 'the site\'s region', 'default')
+    .option('--provider <provider>', 'who runs the site (self, a vendor name)', 'self')
+    .option('--tier <tier>', 'edge or central', 'edge')
+    .option('--geo <lat,lon>', 'where the site is')
+    .option('--label <k=v>', 'a label of this node and its site (repeatable)', collect, [])
+    .option('--address <ip>', 'the address instances bind to and are reached at', '127.0.0.1')
+    .option('--name <node>', 'node name (default: <site>-<hostname>)')
+    .requiredOption('--data-dir <dir>', 'credential, desired state and instance logs')
+    .option('--cpu <quantity>', 'cpu to offer (default: all cores), e.g. 2 or 1500m')
+    .option('--memory <quantity>', 'memory to offer (default: all), e.g. 4Gi')
+    .option('--stop-instances-on-exit', 'stop this node\'s instances when the agent exits (by default they keep running)')
+    .option('--accept-older-desired', 'accept a desired state older than the one held (after restoring the server from a backup)')
+    .action(async (o: Record<string, string & string[] & boolean>, cmd: Command) => {
+      // --server is the global option (shared with the client verbs).
+      const server = (cmd.optsWithGlobals() as { server?: string }).server ?? process.env.EDGEPLANE_SERVER
+      if (!server) throw new Error('the agent needs --server URL')
+      if (!(TIERS as readonly string[]).includes(o.tier)) throw new Error(`--tier must be edge or central`)
+      const labels = parseLabels(o.label)
+      const agent = await startAgent({
+        server, joinToken: o.joinToken, dataDir: o.dataDir, name: o.name, address: o.address,
+        site: { name: o.site, region: o.region, provider: o.provider, tier: o.tier as 'edge' | 'central', ...(o.geo ? { geo: parseGeo(o.geo) } : {}), labels },
+        labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired,
+      })
+      process.stderr.write(`edgeplane agent: node ${agent.node} in site ${o.site}, server ${server}\n`)
+      const stop = () => { void agent.stop({ stopInstances: !!o.stopInstancesOnExit }).finally(() => process.exit(0)) }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+}

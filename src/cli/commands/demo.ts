@@ -1,0 +1,13 @@
+import type { Command } from 'commander'
+import { runDemo } from '../../demo/demo.js'
+
+export function registerDemo(program: Command): void {
+  program.command('demo')
+    .description('run a local demo fleet: a server and 5 sites (separate processes), with examples/hello deployed')
+    .option('--data-dir <dir>', 'where the demo keeps its state (wiped at start)', './.edgeplane-demo')
+    .option('--listen <host:port>', 'API address', '127.0.0.1:7420')
+    .action(async (opts: { dataDir: string; listen: string }) => {
+      const demo = await runDemo({ dataDir: opts.dataDir, listen: opts.listen })
+      await demo.done
+    })
+}

@@ -1,0 +1,42 @@
+import type { Command } from 'commander'
+import type { Event } from '../../api/kinds/index.js'
+import type { Resource } from '../../api/meta.js'
+import { kindInfo } from '../../api/kinds/index.js'
+import { clientFrom, type GlobalFlags } from '../context.js'
+import { kindOrThrow } from '../resource-client.js'
+import { age, table, toYaml } from '../output.js'
+
+export function registerDescribe(program: Command): void {
+  program.command('describe')
+    .description('show one resource in full, with its recent events')
+    .argument('<kind>')
+    .argument('<name>')
+    .action(async (kind: string, name: string, _opts: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals() as GlobalFlags
+      const k = kindOrThrow(kind)
+      const client = clientFrom(flags)
+      const obj = await client.get(k, flags.namespace, name)
+      const { metadata, spec, status, kind: _k, apiVersion: _a, ...rest } = obj as Resource & Record<string, unknown>
+      let out = `Name:        ${metadata.name}\n`
+      if (metadata.namespace) out += `Namespace:   ${metadata.namespace}\n`
+      out += `Kind:        ${obj.kind}\n`
+      out += `Created:     ${metadata.creationTimestamp} (${age(metadata.creationTimestamp)} ago)\n`
+      out += `Generation:  ${metadata.generation}   ResourceVersion: ${metadata.resourceVersion}\n`
+      if (metadata.labels && Object.keys(metadata.labels).length) out += `Labels:      ${Object.entries(metadata.labels).map(([a, b]) => `${a}=${b}`).join(', ')}\n`
+      const section = (title: string, v: unknown) => v === undefined ? '' : `${title}:\n${toYaml(v).replace(/^/gm, '  ').trimEnd()}\n`
+      out += section('Spec', spec)
+      if (Object.keys(rest).length) out += section('Details', rest)
+      out += section('Status', status)
+      const evKind = kindInfo('Event')!
+      const { items } = await client.list<Event & Resource>(evKind, {
+        allNamespaces: !k.namespaced, namespace: metadata.namespace,
+        fieldSelector: `involvedObject.kind=${obj.kind},involvedObject.name=${metadata.name}`,
+      })
+      items.sort((a, b) => Date.parse(a.lastTimestamp) - Date.parse(b.lastTimestamp))
+      out += 'Events:\n'
+      out += items.length
+        ? table(['LAST SEEN', 'TYPE', 'REASON', 'COUNT', 'MESSAGE'], items.slice(-20).map((e) => [age(e.lastTimestamp), e.type, e.reason, String(e.count), e.message])).replace(/^/gm, '  ')
+        : '  <none>\n'
+      process.stdout.write(out)
+    })
+}

@@ -1,0 +1,42 @@
+// The edgeplane command line: one binary for every role (server, agent, demo) and the client verbs.
+import { Command, CommanderError } from 'commander'
+import { VERSION } from '../version.js'
+import { formatError } from './context.js'
+import { registerAgent } from './commands/agent.js'
+import { registerApply } from './commands/apply.js'
+import { registerDelete } from './commands/delete.js'
+import { registerDemo } from './commands/demo.js'
+import { registerDescribe } from './commands/describe.js'
+import { registerGet } from './commands/get.js'
+import { registerLogin } from './commands/login.js'
+import { registerLogs } from './commands/logs.js'
+import { registerServer } from './commands/server.js'
+import { registerToken } from './commands/token.js'
+
+export function buildProgram(): Command {
+  const program = new Command('edgeplane')
+    .description('edgeplane: run applications across many small edge sites as one pool')
+    .version(VERSION)
+    .option('--server <url>', 'API server (else $EDGEPLANE_SERVER, else ~/.edgeplane/config.json)')
+    .option('--token <token>', 'bearer token (else $EDGEPLANE_TOKEN, else ~/.edgeplane/config.json)')
+    .option('-n, --namespace <ns>', 'namespace of namespaced resources', 'default')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerToken, registerLogin]) register(program)
+  for (const c of program.commands) c.exitOverride()
+  return program
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode
+      return
+    }
+    process.stderr.write(formatError(err) + '\n')
+    process.exitCode = 1
+  }
+}
