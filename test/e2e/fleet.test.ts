@@ -1,0 +1,109 @@
+// End to end on loopback: a real server and two real agent processes, driven through the CLI.
+// Apply an app → instances become ready at both sites → HTTP reaches each → delete → processes gone.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { api, cli, killTree, pidAlive, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc } from './fleet-helpers.js'
+
+test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, async (t) => {
+  const tmp = tempDir('fleet')
+  const procs: Proc[] = []
+  const instancePids: number[] = []
+  t.after(async () => {
+    for (const p of procs.reverse()) await p.kill()
+    killTree(instancePids)
+    tmp.remove()
+  })
+
+  const server = await startServerProc(join(tmp.dir, 'server'), ['--heartbeat-seconds', '1', '--node-grace-seconds', '3'])
+  procs.push(server)
+  const env = { EDGEPLANE_SERVER: server.url, EDGEPLANE_TOKEN: server.token, EDGEPLANE_CONFIG: join(tmp.dir, 'config.json') }
+
+  const joinToken = await cli(['token', 'create', '--join', '--max-uses', '2'], env)
+  assert.equal(joinToken.code, 0, joinToken.stderr)
+  const token = joinToken.stdout.trim()
+  assert.match(token, /^epj\.[0-9a-f]{12}\.\S+$/, 'the join token is printed alone on stdout')
+
+  const sites = [
+    { site: 'lyon', address: '127.0.21.1', region: 'eu-west', geo: '45.76,4.84' },
+    { site: 'osaka', address: '127.0.22.1', region: 'ap-northeast', geo: '34.69,135.50' },
+  ]
+  for (const s of sites) {
+    const agent = startCli(['agent', '--server', server.url, '--join-token', token, '--site', s.site, '--region', s.region,
+      '--provider', 'self', '--geo', s.geo, '--address', s.address, '--name', `${s.site}-1`, '--label', 'e2e=yes',
+      '--data-dir', join(tmp.dir, s.site)])
+    procs.push(agent)
+  }
+
+  await waitUntil('both nodes Ready', async () => {
+    const { body } = await api(server.url, server.token, 'GET', '/apis/edgeplane.io/v1/nodes')
+    const ready = body.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
+    return ready.length === 2 || undefined
+  })
+
+  const sitesOut = await cli(['get', 'sites'], env)
+  assert.equal(sitesOut.code, 0, sitesOut.stderr)
+  assert.match(sitesOut.stdout, /lyon\s+eu-west\s+self\s+edge\s+1\s+1/)
+  assert.match(sitesOut.stdout, /osaka\s+ap-northeast/)
+
+  const manifest = join(tmp.dir, 'app.yaml')
+  writeFileSync(manifest, `apiVersion: edgeplane.io/v1
+kind: App
+metadata: {name: web}
+spec:
+  replicas: 2
+  template:
+    command: ${process.execPath}
+    args: [server.js]
+    workingDir: ${join(ROOT, 'examples', 'hello')}
+    ports: [{name: http}]
+    readiness: {http: {path: /healthz, port: http}, periodSeconds: 0.5}
+  placement:
+    spread: {by: site}
+    siteSelector: {matchLabels: {e2e: "yes"}}
+`)
+  const applied = await cli(['apply', '-f', manifest], env)
+  assert.equal(applied.code, 0, applied.stderr)
+  assert.match(applied.stdout, /app\/web created/)
+
+  const instances = await waitUntil('two ready instances', async () => {
+    const { body } = await api(server.url, server.token, 'GET', '/apis/edgeplane.io/v1/namespaces/default/instances')
+    return body.items.length === 2 && body.items.every((i: any) => i.status?.ready) ? body.items : undefined
+  }, 60_000)
+  assert.deepEqual(instances.map((i: any) => i.spec.site).sort(), ['lyon', 'osaka'], 'spread one per site')
+
+  for (const inst of instances) {
+    const ep = inst.status.endpoints.http as string
+    const expected = sites.find((s) => s.site === inst.spec.site)!
+    assert.ok(ep.startsWith(expected.address + ':'), `instance binds its site's address: ${ep}`)
+    const res = await fetch(`http://${ep}/`)
+    const body = await res.json() as { site: string; instance: string; pid: number }
+    assert.equal(body.site, inst.spec.site)
+    assert.equal(body.instance, inst.metadata.name)
+    assert.equal(body.pid, inst.status.pid)
+    instancePids.push(body.pid)
+  }
+
+  const got = await cli(['get', 'instances', '-o', 'json'], env)
+  assert.equal(JSON.parse(got.stdout).items.length, 2, '-o json of a list is {"items": [...]}')
+  const app = await cli(['get', 'apps'], env)
+  assert.match(app.stdout, /web\s+2\s+2\/2/)
+
+  const logs = await cli(['logs', instances[0].metadata.name, '--tail', '5'], env)
+  assert.equal(logs.code, 0, logs.stderr)
+  assert.match(logs.stdout, /hello listening on/)
+
+  const described = await cli(['describe', 'app', 'web'], env)
+  assert.match(described.stdout, /Placed/, 'describe shows recent events')
+
+  const deleted = await cli(['delete', '-f', manifest], env)
+  assert.equal(deleted.code, 0, deleted.stderr)
+  await waitUntil('instance processes to exit', () => instancePids.every((p) => !pidAlive(p)) || undefined, 30_000)
+  const after = await api(server.url, server.token, 'GET', '/apis/edgeplane.io/v1/namespaces/default/instances')
+  assert.equal(after.body.items.length, 0)
+
+  const bad = await cli(['get', 'app', 'nope'], env)
+  assert.notEqual(bad.code, 0)
+  assert.match(bad.stderr, /app "nope" not found/)
+})
