@@ -10,7 +10,7 @@ import { HttpClient } from '../lib/http-client.js'
 import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js'
 import { createLogger, type Logger } from '../lib/log.js'
 import { VERSION } from '../version.js'
-import { loadOrJoin } from './credentials.js'
+import { loadOrJoin, rotate, rotationDue, trustedCa, type Credential } from './credentials.js'
 import { applyDesired } from './diff.js'
 import { detectCapacity, UsageMeter } from './host-info.js'
 import { LinkClient } from './link-client.js'
@@ -36,6 +36,8 @@ export interface AgentOptions {
   maxLogBytes?: number
   /** Accept a desired document older than the one held (after restoring the server from a backup). */
   acceptOlderDesired?: boolean
+  /** The server's CA, when not pinned through the join token. */
+  caFile?: string
   clock?: Clock
   random?: () => number
   log?: Logger
@@ -78,11 +80,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   // Autonomy first: bring back what was desired before anything else, server or not.
   await reconciler.apply(state.state.desired.instances)
 
-  const http = new HttpClient({ baseUrl: o.server })
-  let cred
+  let cred!: Credential
+  let http!: HttpClient
   for (let attempt = 0; ; attempt++) {
     try {
-      cred = await loadOrJoin({ dataDir: o.dataDir, http, joinToken: o.joinToken, node, site: o.site.name })
+      const ca = await trustedCa({ dataDir: o.dataDir, server: o.server, joinToken: o.joinToken, caFile: o.caFile })
+      http = new HttpClient({ baseUrl: o.server, ca })
+      cred = await loadOrJoin({ dataDir: o.dataDir, http, joinToken: o.joinToken, node, site: o.site.name, now: clock.now() })
       break
     } catch (err) {
       // Joining needs the server; a node that has not joined yet waits for it, others never do.
@@ -91,7 +95,6 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await new Promise<void>((r) => clock.setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)))
     }
   }
-  await http.close()
 
   const capacity = detectCapacity(o.capacity)
   const usage = new UsageMeter()
@@ -149,12 +152,24 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
 
   link = new LinkClient({
-    serverUrl: o.server, credential: cred.credential, clock, random, log, hello, onMessage,
-    onDown: () => relay.closeAll(),
+    serverUrl: o.server, credential: () => cred.credential, clock, random, log, hello, onMessage,
+    onDown: () => relay.closeAll(), ca: http.ca,
   })
   link.start()
 
-  // Usage and log capping on a slow beat.
+  // Credentials are rotated well before they expire; a failure is retried on the next beat.
+  const maybeRotate = async () => {
+    if (!rotationDue(cred, clock.now())) return
+    try {
+      cred = await rotate({ dataDir: o.dataDir, http, current: cred, now: clock.now() })
+      log.info({ expiresAt: cred.expiresAt }, 'node credential rotated')
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'credential rotation failed; will retry')
+    }
+  }
+  void maybeRotate()
+
+  // Usage, log capping and credential rotation on a slow beat.
   let beat: TimerHandle | undefined
   let lastUsage = ''
   const tick = () => {
@@ -164,6 +179,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       const key = `${Math.round(u.cpu / 50)}:${Math.round(u.memory / (8 << 20))}`
       // Only meaningful changes travel: an idle node stays quiet on the wire.
       if (key !== lastUsage && link.send({ t: 'status', instances: [], usage: u })) lastUsage = key
+      void maybeRotate()
       tick()
     }, 10_000)
   }
@@ -176,6 +192,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       reporter!.stop()
       relay.closeAll()
       link.stop()
+      await http.close()
       if (opts.stopInstances) await reconciler.stopAll()
       else await reconciler.settled()
     },

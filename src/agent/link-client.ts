@@ -8,7 +8,8 @@ import type { Logger } from '../lib/log.js'
 
 export interface LinkClientOptions {
   serverUrl: string
-  credential: string
+  /** Read at every dial, so a rotated credential is used from the next connection on. */
+  credential: () => string
   clock: Clock
   /** Injected randomness for the jitter. */
   random: () => number
@@ -54,7 +55,7 @@ export class LinkClient {
   private dial(): void {
     if (this.stopped) return
     const ws = new WebSocket(linkUrl(this.o.serverUrl), {
-      headers: { authorization: `Bearer ${this.o.credential}` },
+      headers: { authorization: `Bearer ${this.o.credential()}` },
       perMessageDeflate: { threshold: 256 },
       maxPayload: MAX_LINK_MESSAGE_BYTES,
       handshakeTimeout: 10_000,

@@ -97,7 +97,8 @@ export function toStatus(err: ApiError): StatusObject {
 /** Rebuilds an ApiError from a Status body (used by clients of the HTTP API). */
 export function fromStatus(body: unknown, httpStatus: number): ApiError {
   const s = body as Partial<StatusObject> | undefined
-  const code = s?.details?.code && s.details.code in ERRORS ? s.details.code : codeForStatus(httpStatus)
+  // Own keys only: "toString" or "constructor" are `in` ERRORS too, but are no error code.
+  const code = s?.details?.code && Object.hasOwn(ERRORS, s.details.code) ? s.details.code : codeForStatus(httpStatus)
   const { code: _c, retryable: _r, ...details } = s?.details ?? ({} as Partial<NonNullable<StatusObject['details']>>)
   return new ApiError(code, s?.message ?? `HTTP ${httpStatus}`, details as ErrorDetails)
 }

@@ -5,7 +5,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../lib/fs.js'
 
-export interface ClientConfig { server?: string; token?: string; ca?: string }
+export interface ClientConfig { server?: string; token?: string; caFile?: string }
 
 export function configPath(): string {
   return process.env.EDGEPLANE_CONFIG ?? join(homedir(), '.edgeplane', 'config.json')
@@ -27,10 +27,20 @@ export function writeConfigFile(cfg: ClientConfig): string {
   return p
 }
 
-export function resolveConfig(flags: { server?: string; token?: string }): Required<Pick<ClientConfig, 'server' | 'token'>> & ClientConfig {
+export function resolveConfig(flags: { server?: string; token?: string; caFile?: string }): Required<Pick<ClientConfig, 'server' | 'token'>> & ClientConfig & { ca?: string } {
   const file = readConfigFile()
-  const server = flags.server ?? process.env.EDGEPLANE_SERVER ?? file.server ?? 'http://127.0.0.1:7420'
+  const server = flags.server ?? process.env.EDGEPLANE_SERVER ?? file.server ?? 'https://127.0.0.1:7420'
   const token = flags.token ?? process.env.EDGEPLANE_TOKEN ?? file.token
   if (!token) throw new Error('no token: pass --token, set EDGEPLANE_TOKEN, or run "edgeplane login --server URL --token TOKEN" (the admin token is in the server\'s DATA_DIR/admin.token)')
-  return { ...file, server, token }
+  const caFile = flags.caFile ?? process.env.EDGEPLANE_CA_FILE ?? file.caFile
+  const ca = caFile && server.startsWith('https:') ? readCa(caFile) : undefined
+  return { ...file, server, token, caFile, ca }
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    throw new Error(`cannot read the CA file ${path} (set by --ca-file, EDGEPLANE_CA_FILE or the client config)`)
+  }
 }

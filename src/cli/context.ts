@@ -4,7 +4,7 @@ import { HttpClient } from '../lib/http-client.js'
 import { resolveConfig } from './config.js'
 import { ResourceClient } from './resource-client.js'
 
-export interface GlobalFlags { server?: string; token?: string; namespace?: string }
+export interface GlobalFlags { server?: string; token?: string; caFile?: string; namespace?: string }
 
 export function clientFrom(flags: GlobalFlags): ResourceClient {
   const cfg = resolveConfig(flags)

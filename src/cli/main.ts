@@ -19,6 +19,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--server <url>', 'API server (else $EDGEPLANE_SERVER, else ~/.edgeplane/config.json)')
     .option('--token <token>', 'bearer token (else $EDGEPLANE_TOKEN, else ~/.edgeplane/config.json)')
+    .option('--ca-file <pem>', 'CA to trust for an https server (else $EDGEPLANE_CA_FILE, else the client config)')
     .option('-n, --namespace <ns>', 'namespace of namespaced resources', 'default')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })

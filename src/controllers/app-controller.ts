@@ -99,13 +99,19 @@ export class AppController {
       await this.deleteInstance(i)
       this.o.events.record(app, 'Normal', 'Removed', `instance ${i.metadata.name} removed from node ${i.spec.node}`)
     }
-    // Old revisions go once the current one is fully ready (or nothing is wanted at all).
+    // Old revisions give way one for one to ready instances of the current revision (all of them
+    // once it is fully ready, or when nothing is wanted at all). A revision that cannot be placed,
+    // or never becomes ready, leaves the old instances serving.
     const current = this.instancesOf(key).filter((i) => i.spec.revision === revision)
     const old = this.instancesOf(key).filter((i) => i.spec.revision !== revision)
-    const currentSettled = current.every((i) => i.status?.ready) && (current.length >= app.spec.replicas || plan.unplaced > 0)
-    if (old.length && currentSettled) {
-      for (const i of old) await this.deleteInstance(i)
-      this.o.events.record(app, 'Normal', 'RevisionReplaced', `${old.length} instance(s) of older revisions replaced by revision ${revision}`)
+    const keepOld = Math.max(0, app.spec.replicas - current.filter((i) => i.status?.ready).length)
+    if (old.length > keepOld) {
+      // Not-ready ones first: they serve nobody.
+      const doomed = old
+        .sort((a, b) => Number(!!a.status?.ready) - Number(!!b.status?.ready) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0))
+        .slice(0, old.length - keepOld)
+      for (const i of doomed) await this.deleteInstance(i)
+      this.o.events.record(app, 'Normal', 'RevisionReplaced', `${doomed.length} instance(s) of older revisions replaced by revision ${revision}`)
     }
     await this.writeStatus(app, revision, plan.unplaced, plan.message, plan.reasons)
   }

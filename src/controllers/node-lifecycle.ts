@@ -137,14 +137,19 @@ export class NodeLifecycle {
     const since = s?.disconnectedAt ?? this.startedAt
     // Within the grace period nothing is decided: a brief reconnect must not flap the node.
     if (now - since < grace) return prev ?? { type: 'Ready', status: 'Unknown', reason: 'AwaitingAgent', message: 'waiting for the agent to connect' }
-    const reason = s?.reason ?? 'LinkClosed'
+    // The same reason the link status gives: a node that never connected did not lose its link.
+    const reason = s ? s.reason ?? 'LinkClosed' : 'NotConnectedSinceServerStart'
     return { type: 'Ready', status: 'False', reason, message: s ? `link down since ${new Date(since).toISOString()} (${reason})` : 'the agent has not connected since the server started' }
   }
 
   /** The control plane no longer knows what runs there; the agent will tell when it is back. */
   private async markInstancesUnknown(node: string, ready: Condition): Promise<void> {
-    for (const i of this.o.instances.list()) {
-      if (i.spec.node !== node || i.status?.phase === 'Unknown') continue
+    for (const listed of this.o.instances.list()) {
+      if (listed.spec.node !== node) continue
+      // Read again from the cache: a status report may have landed while an earlier one was written,
+      // and a stale resourceVersion would fail the write (and, with it, the rest of this node's).
+      const i = this.o.instances.get(listed.metadata.namespace, listed.metadata.name)
+      if (!i || i.status?.phase === 'Unknown') continue
       const status = {
         ...(i.status ?? { restarts: 0, endpoints: {}, node: i.spec.node, site: i.spec.site }),
         phase: 'Unknown' as const, ready: false, reason: 'NodeNotReady', message: `node ${node} is not ready: ${ready.reason}`,

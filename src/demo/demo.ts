@@ -131,14 +131,21 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     const server = launch('server', ['server', '--data-dir', join(dataDir, 'server'), '--listen', o.listen])
     let serverExit = ''
     server.once('exit', (code) => { serverExit = `the server exited with code ${code}; see ${join(dataDir, 'logs', 'server.log')}` })
-    const url = `http://${o.listen}`
+    const url = `https://${o.listen}`
     const tokenPath = join(dataDir, 'server', 'admin.token')
+    const caFile = join(dataDir, 'server', 'pki', 'ca.crt')
     const token = await waitFor('the server', 30_000, async () => {
       if (serverExit) throw new Error(serverExit)
-      const res = await fetch(`${url}/healthz`).catch(() => undefined)
-      return res?.ok && existsSync(tokenPath) ? readFileSync(tokenPath, 'utf8').trim() : undefined
+      if (!existsSync(tokenPath) || !existsSync(caFile)) return undefined
+      const probe = new HttpClient({ baseUrl: url, ca: readFileSync(caFile, 'utf8'), timeoutMs: 2000 })
+      try {
+        await probe.request('GET', '/healthz')
+        return readFileSync(tokenPath, 'utf8').trim()
+      } finally {
+        await probe.close()
+      }
     })
-    const http = new HttpClient({ baseUrl: url, token })
+    const http = new HttpClient({ baseUrl: url, token, ca: readFileSync(caFile, 'utf8') })
     const client = new ResourceClient(http)
     const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', ttlSeconds: 3600, maxUses: DEMO_SITES.length, description: 'demo agents' })) as { token: string }
 
@@ -153,7 +160,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
       ])
     })
 
-    const configPath = writeConfigFile({ server: url, token })
+    const configPath = writeConfigFile({ server: url, token, caFile })
     await waitFor('all nodes to be ready', 60_000, async () => {
       const { items } = await client.list(kindInfo('Node')!)
       const ready = items.filter((n) => (n.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))

@@ -21,6 +21,7 @@ export class HttpClient {
   }
 
   get token(): string | undefined { return this.o.token }
+  get ca(): string | undefined { return this.o.ca }
 
   /** Sends a JSON (or raw text with a content type) request; returns the parsed JSON body. */
   async request(method: string, path: string, body?: unknown, token = this.o.token, contentType = 'application/json'): Promise<unknown> {

@@ -20,6 +20,7 @@ import { StatusWriter } from './link/status-writer.js'
 import { ServerMetrics } from './metrics.js'
 import { startCompactor } from './compactor.js'
 import { VERSION } from '../version.js'
+import { ensurePki, loadOperatorTls, serverNames } from './tls/pki.js'
 
 export interface ServerOptions {
   dataDir: string
@@ -32,6 +33,13 @@ export interface ServerOptions {
   heartbeatSeconds?: number
   nodeGraceSeconds?: number
   bodyLimit?: number
+  /**
+   * TLS for the API and the link: 'auto' (default) creates a CA and certificate in DATA_DIR/pki;
+   * 'files' takes the operator's; 'off' is plain HTTP, allowed only on a loopback address.
+   */
+  tls?: { mode: 'auto'; sans?: string[] } | { mode: 'files'; cert: string; key: string; ca?: string } | { mode: 'off' }
+  /** Lifetime of node credentials; agents rotate them after two thirds of it. */
+  nodeCredentialTtlSeconds?: number
 }
 
 export interface RunningServer {
@@ -43,10 +51,17 @@ export interface RunningServer {
   hub: LinkHub
   app: FastifyInstance
   adminTokenPath: string
+  /** PEM of the CA clients and agents trust (undefined when TLS is off). */
+  ca?: string
+  caFingerprint?: string
   /** The app controller's queue, for tests that wait for reconciles to settle. */
   controllers: { apps: AppController; nodes: NodeLifecycle; sites: SiteStatusController }
   statusWriter: StatusWriter
   close(): Promise<void>
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
 
 export function parseHostPort(s: string, defaultPort: number): { host: string; port: number } {
@@ -61,8 +76,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock
   const log = opts.log ?? createLogger('server')
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
+  const { host, port } = parseHostPort(opts.listen ?? '127.0.0.1:7420', 7420)
+  const tlsMode = opts.tls ?? { mode: 'auto' }
+  if (tlsMode.mode === 'off' && !isLoopback(host)) {
+    throw new Error(`plain HTTP is allowed only on a loopback address, not ${host}: drop --insecure-http, or listen on 127.0.0.1`)
+  }
+  const tls = tlsMode.mode === 'auto' ? await ensurePki(opts.dataDir, serverNames(host, tlsMode.sans))
+    : tlsMode.mode === 'files' ? loadOperatorTls(tlsMode.cert, tlsMode.key, tlsMode.ca) : undefined
   const store = opts.store ?? sqliteStoreIn(opts.dataDir, { clock })
-  const tokens = new TokenService(store, clock)
+  const tokens = new TokenService(store, clock, { caFingerprint: tls?.caFingerprint, nodeCredentialTtlSeconds: opts.nodeCredentialTtlSeconds })
   const admin = await tokens.ensureAdmin(opts.dataDir)
   if (admin.created) log.info({ path: admin.path }, 'admin token created; it is in this file (read it once, keep it safe)')
 
@@ -92,16 +114,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compactor = startCompactor(store, clock, log)
 
   const streams = new Set<() => void>()
-  const app = await buildHttpApp({ store, tokens, hub, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams })
-  const { host, port } = parseHostPort(opts.listen ?? '127.0.0.1:7420', 7420)
+  const app = await buildHttpApp({ store, tokens, hub, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key }, caPem: tls.ca } : {}) })
   await app.listen({ host, port })
   const addr = app.server.address() as AddressInfo
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+  const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
   log.info({ url, dataDir: opts.dataDir, store: store.driver }, 'edgeplane server listening')
 
   let closed = false
   return {
-    url, host: addr.address, port: addr.port, store, tokens, hub, app, adminTokenPath: admin.path,
+    url, host: addr.address, port: addr.port, store, tokens, hub, app, adminTokenPath: admin.path, ca: tls?.ca, caFingerprint: tls?.caFingerprint,
     controllers: { apps: appController, nodes: nodeLifecycle, sites: siteStatus },
     statusWriter,
     async close() {

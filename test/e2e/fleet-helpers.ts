@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { Agent, request } from 'undici'
 
 export const ROOT = resolve(import.meta.dirname, '..', '..')
 const ENTRY = join(ROOT, 'src', 'cli', 'run.ts')
@@ -57,22 +58,44 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
-export async function startServerProc(dataDir: string, extra: string[] = []): Promise<Proc & { url: string; token: string }> {
-  const p = startCli(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...extra])
-  const url = await waitUntil('the server to listen', () => /listening on (http\S+)/.exec(p.output())?.[1] ?? (p.proc.exitCode !== null ? Promise.reject(new Error(p.output())) : undefined))
-  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim()
-  return { ...p, url, token }
+export interface ServerProc extends Proc {
+  url: string
+  token: string
+  /** PEM of the server's CA (the server runs TLS with its own CA). */
+  ca: string
+  caFile: string
+  /** Environment for CLI commands against this server. */
+  env: Record<string, string>
 }
 
+/** Starts `edgeplane server` (TLS with its own CA, as by default); `listen` defaults to a free port. */
+export async function startServerProc(dataDir: string, extra: string[] = [], listen = '127.0.0.1:0'): Promise<ServerProc> {
+  const p = startCli(['server', '--data-dir', dataDir, '--listen', listen, ...extra])
+  const url = await waitUntil('the server to listen', () => /listening on (https?:\S+)/.exec(p.output())?.[1] ?? (p.proc.exitCode !== null ? Promise.reject(new Error(p.output())) : undefined))
+  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim()
+  const caFile = join(dataDir, 'pki', 'ca.crt')
+  const ca = url.startsWith('https:') ? readFileSync(caFile, 'utf8') : ''
+  cas.set(url, ca)
+  return { ...p, url, token, ca, caFile, env: { EDGEPLANE_SERVER: url, EDGEPLANE_TOKEN: token, EDGEPLANE_CA_FILE: caFile } }
+}
+
+const cas = new Map<string, string>()
+const dispatchers = new Map<string, Agent>()
+
+/** One API call, verifying the server against its CA. */
 export async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url + path, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': typeof body === 'string' ? 'application/apply-patch+yaml' : 'application/json' } : {}) },
+  const ca = cas.get(url)
+  let dispatcher = dispatchers.get(url)
+  if (ca && !dispatcher) dispatchers.set(url, (dispatcher = new Agent({ connect: { ca } })))
+  const res = await request(url + path, {
+    method: method as 'GET', dispatcher,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': typeof body === 'string' ? 'application/apply-patch+yaml' : 'application/json' } : {}) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   })
-  const text = await res.text()
+  const text = await res.body.text()
   let parsed: unknown = text
   try { parsed = JSON.parse(text) } catch { /* text */ }
-  return { status: res.status, body: parsed }
+  return { status: res.statusCode, body: parsed }
 }
 
 export function pidAlive(pid: number): boolean {

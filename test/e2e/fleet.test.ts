@@ -18,12 +18,13 @@ test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, as
 
   const server = await startServerProc(join(tmp.dir, 'server'), ['--heartbeat-seconds', '1', '--node-grace-seconds', '3'])
   procs.push(server)
-  const env = { EDGEPLANE_SERVER: server.url, EDGEPLANE_TOKEN: server.token, EDGEPLANE_CONFIG: join(tmp.dir, 'config.json') }
+  assert.match(server.url, /^https:/, 'the server speaks TLS by default')
+  const env = { ...server.env, EDGEPLANE_CONFIG: join(tmp.dir, 'config.json') }
 
   const joinToken = await cli(['token', 'create', '--join', '--max-uses', '2'], env)
   assert.equal(joinToken.code, 0, joinToken.stderr)
   const token = joinToken.stdout.trim()
-  assert.match(token, /^epj\.[0-9a-f]{12}\.\S+$/, 'the join token is printed alone on stdout')
+  assert.match(token, /^epj\.[0-9a-f]{12}\.[\w-]+\.[0-9a-f]{64}$/, 'the join token is printed alone on stdout and pins the CA')
 
   const sites = [
     { site: 'lyon', address: '127.0.21.1', region: 'eu-west', geo: '45.76,4.84' },

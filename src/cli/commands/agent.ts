@@ -37,6 +37,7 @@ export function registerAgent(program: Command): void {
     .option('--cpu <quantity>', 'cpu to offer (default: all cores), e.g. 2 or 1500m')
     .option('--memory <quantity>', 'memory to offer (default: all), e.g. 4Gi')
     .option('--stop-instances-on-exit', 'stop this node\'s instances when the agent exits (by default they keep running)')
+    .option('--ca-file <pem>', 'trust this CA for the server (instead of the fingerprint pinned in the join token)')
     .option('--accept-older-desired', 'accept a desired state older than the one held (after restoring the server from a backup)')
     .action(async (o: Record<string, string & string[] & boolean>, cmd: Command) => {
       // --server is the global option (shared with the client verbs).
@@ -47,7 +48,7 @@ export function registerAgent(program: Command): void {
       const agent = await startAgent({
         server, joinToken: o.joinToken, dataDir: o.dataDir, name: o.name, address: o.address,
         site: { name: o.site, region: o.region, provider: o.provider, tier: o.tier as 'edge' | 'central', ...(o.geo ? { geo: parseGeo(o.geo) } : {}), labels },
-        labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired,
+        labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired, caFile: o.caFile,
       })
       process.stderr.write(`edgeplane agent: node ${agent.node} in site ${o.site}, server ${server}\n`)
       const stop = () => { void agent.stop({ stopInstances: !!o.stopInstancesOnExit }).finally(() => process.exit(0)) }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { startServer } from '../../server/server.js'
+import { parseDuration } from './token.js'
 
 export function registerServer(program: Command): void {
   program.command('server')
@@ -8,13 +9,24 @@ export function registerServer(program: Command): void {
     .option('--listen <host:port>', 'API and link address', '127.0.0.1:7420')
     .option('--heartbeat-seconds <n>', 'link ping interval', '5')
     .option('--node-grace-seconds <n>', 'a node without link or heartbeat this long becomes NotReady', '10')
-    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string }) => {
+    .option('--tls-cert <pem>', 'serve this certificate (with --tls-key) instead of the server\'s own CA')
+    .option('--tls-key <pem>', 'key of --tls-cert')
+    .option('--tls-ca <pem>', 'the CA that signed --tls-cert (its fingerprint goes into join tokens)')
+    .option('--tls-san <name>', 'extra DNS name or IP for the generated certificate (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--insecure-http', 'plain HTTP instead of TLS (only on a loopback address)')
+    .option('--node-credential-ttl <duration>', 'lifetime of node credentials (agents rotate them early)', '720h')
+    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string }) => {
+      if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together')
+      if (opts.insecureHttp && opts.tlsCert) throw new Error('--insecure-http and --tls-cert exclude each other')
+      const tls = opts.insecureHttp ? { mode: 'off' as const }
+        : opts.tlsCert ? { mode: 'files' as const, cert: opts.tlsCert, key: opts.tlsKey!, ca: opts.tlsCa }
+        : { mode: 'auto' as const, sans: opts.tlsSan }
       const srv = await startServer({
-        dataDir: opts.dataDir, listen: opts.listen,
+        dataDir: opts.dataDir, listen: opts.listen, tls, nodeCredentialTtlSeconds: parseDuration(opts.nodeCredentialTtl),
         heartbeatSeconds: positive(opts.heartbeatSeconds, '--heartbeat-seconds'),
         nodeGraceSeconds: positive(opts.nodeGraceSeconds, '--node-grace-seconds'),
       })
-      process.stderr.write(`edgeplane server listening on ${srv.url} (admin token: ${srv.adminTokenPath})\n`)
+      process.stderr.write(`edgeplane server listening on ${srv.url} (admin token: ${srv.adminTokenPath}${srv.caFingerprint ? `; CA sha256 ${srv.caFingerprint}` : ''})\n`)
       const stop = () => { void srv.close().then(() => process.exit(0)) }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)

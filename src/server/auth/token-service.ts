@@ -16,8 +16,14 @@ export type Principal =
 
 export interface JoinTokenOptions { ttlSeconds?: number; maxUses?: number; description?: string }
 
+export interface TokenServiceOptions {
+  /** Appended to join tokens so agents can pin the server's CA on first contact. */
+  caFingerprint?: string
+  nodeCredentialTtlSeconds?: number
+}
+
 export class TokenService {
-  constructor(private store: Store, private clock: Clock) {}
+  constructor(private store: Store, private clock: Clock, private opts: TokenServiceOptions = {}) {}
 
   /** Creates the admin token on first start and writes it to DATA_DIR/admin.token (mode 0600). */
   async ensureAdmin(dataDir: string): Promise<{ created: boolean; path: string }> {
@@ -33,7 +39,8 @@ export class TokenService {
     const ttl = opts.ttlSeconds ?? 24 * 3600
     const expiresAt = ttl > 0 ? new Date(this.clock.now() + ttl * 1000).toISOString() : undefined
     const token = await this.mint('join', { expiresAt, maxUses: opts.maxUses, description: opts.description })
-    return { token, id: parseToken(token).id, expiresAt }
+    const pinned = this.opts.caFingerprint ? `${token}.${this.opts.caFingerprint}` : token
+    return { token: pinned, id: parseToken(token).id, expiresAt }
   }
 
   async createAdminToken(description?: string): Promise<string> {
@@ -72,7 +79,7 @@ export class TokenService {
    * Spends one use of a join token and issues a credential that speaks only for `node` in `site`.
    * A node that joins again gets a new credential and its old ones stop working.
    */
-  async join(joinToken: string, node: string, site: string): Promise<string> {
+  async join(joinToken: string, node: string, site: string): Promise<{ credential: string; expiresAt: string }> {
     const p = await this.authenticate(joinToken)
     if (p.kind !== 'join') throw new ApiError('Forbidden', 'a join token is required to join')
     for (let attempt = 0; ; attempt++) {
@@ -89,9 +96,28 @@ export class TokenService {
       }
     }
     const old = (await this.store.list<Token>('Token')).items.filter((t) => t.spec.type === 'node' && t.spec.node === node)
-    const credential = await this.mint('node', { node, site, description: `node credential, joined with ${p.id}` })
+    const issued = await this.issueNodeCredential(node, site, `node credential, joined with ${p.id}`)
     for (const t of old) await this.store.delete('Token', undefined, t.metadata.name).catch(() => undefined)
-    return credential
+    return issued
+  }
+
+  private async issueNodeCredential(node: string, site: string, description: string): Promise<{ credential: string; expiresAt: string }> {
+    const expiresAt = new Date(this.clock.now() + (this.opts.nodeCredentialTtlSeconds ?? 30 * 86400) * 1000).toISOString()
+    return { credential: await this.mint('node', { node, site, expiresAt, description }), expiresAt }
+  }
+
+  /**
+   * A fresh credential for the same node; the old one keeps working for a short overlap so an agent
+   * that crashes before saving the new one is not locked out.
+   */
+  async rotate(p: Extract<Principal, { kind: 'node' }>, overlapSeconds = 600): Promise<{ credential: string; expiresAt: string }> {
+    const issued = await this.issueNodeCredential(p.node, p.site, 'node credential, rotated')
+    const old = await this.store.get<Token>('Token', undefined, p.id)
+    if (old) {
+      const cutoff = new Date(this.clock.now() + overlapSeconds * 1000).toISOString()
+      if (!old.spec.expiresAt || old.spec.expiresAt > cutoff) await this.store.update({ ...old, spec: { ...old.spec, expiresAt: cutoff } }).catch(() => undefined)
+    }
+    return issued
   }
 
   async listTokens(): Promise<Token[]> {

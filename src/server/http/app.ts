@@ -29,17 +29,27 @@ export interface HttpDeps {
   /** Open watch and log streams, ended on close. */
   streams: Set<() => void>
   https?: { key: string; cert: string }
+  /** The CA agents pin on first contact, served at /v1/ca.crt. */
+  caPem?: string
 }
 
-const PUBLIC = new Set(['/healthz', '/readyz'])
+// Public: health, and the CA certificate (agents verify it against the pin in their join token).
+const PUBLIC = new Set(['/healthz', '/readyz', '/v1/ca.crt'])
+/** Routes a node credential may use besides the link. */
+const NODE_ROUTES = new Set(['/v1/credentials/rotate'])
 
 export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
+  const bodyLimit = d.bodyLimit ?? 1024 * 1024
   const app = Fastify({
     logger: false,
-    bodyLimit: d.bodyLimit ?? 1024 * 1024,
+    bodyLimit,
     ...(d.https ? { https: d.https } : {}),
     // Watches and log follows are long-lived; the link has its own heartbeat.
     requestTimeout: 0,
+    // Errors the router raises before any route runs (a URL that cannot be decoded) are Status objects too.
+    frameworkErrors: (err, _req, reply) => {
+      void reply.code(400).type('application/json').send(toStatus(new ApiError('BadRequest', err.message)))
+    },
   }) as unknown as FastifyInstance
   registerBodyParsers(app)
   await app.register(websocket, { options: { maxPayload: MAX_LINK_MESSAGE_BYTES, perMessageDeflate: { threshold: 256 } } })
@@ -54,8 +64,8 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
       return
     }
     const principal = await d.tokens.authenticate(bearer)
-    if (path === LINK_PATH) {
-      if (principal.kind !== 'node') throw new ApiError('Forbidden', 'the link takes a node credential (agents get one by joining)')
+    if (path === LINK_PATH || NODE_ROUTES.has(path)) {
+      if (principal.kind !== 'node') throw new ApiError('Forbidden', `${path} takes a node credential (agents get one by joining)`)
     } else if (principal.kind !== 'admin') {
       throw new ApiError('Forbidden', principal.kind === 'node' ? 'a node credential may only be used on the agent link' : 'a join token may only be used to join')
     }
@@ -68,7 +78,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   })
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
-    const apiErr = toApiError(err)
+    const apiErr = toApiError(err, bodyLimit)
     if (apiErr.code === 'Internal') d.log.error({ err, url: req.url, method: req.method }, 'request failed')
     if (apiErr.details.retryAfterSeconds) reply.header('retry-after', String(apiErr.details.retryAfterSeconds))
     void reply.code(apiErr.status).type('application/json').send(toStatus(apiErr))
@@ -79,6 +89,11 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   })
 
   app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/v1/ca.crt', async (_req, reply) => {
+    if (!d.caPem) throw new ApiError('NotFound', 'this server runs without TLS')
+    reply.type('application/x-pem-file')
+    return d.caPem
+  })
   app.get('/readyz', async () => ({ status: 'ok' }))
   app.get('/version', async () => ({ version: d.version, store: d.store.driver }))
   app.get('/metrics', async (_req, reply) => {
@@ -108,11 +123,11 @@ function bearerOf(req: FastifyRequest): string | undefined {
   return m ? m[1].trim() : undefined
 }
 
-function toApiError(err: FastifyError | ApiError): ApiError {
+function toApiError(err: FastifyError | ApiError, bodyLimit: number): ApiError {
   if (err instanceof ApiError) return err
   const code = (err as FastifyError).code
   switch (code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new ApiError('PayloadTooLarge', `the request body is larger than the limit of ${(err as FastifyError & { bodyLimit?: number }).bodyLimit ?? 'allowed'} bytes`)
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new ApiError('PayloadTooLarge', `the request body is larger than the limit of ${bodyLimit} bytes`)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new ApiError('UnsupportedMediaType', 'send application/json or application/yaml')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new ApiError('BadRequest', 'the request body is empty')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new ApiError('BadRequest', 'the Content-Length does not match the body')

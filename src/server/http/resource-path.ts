@@ -11,8 +11,9 @@ export interface ResourcePath {
 
 const byPlural = new Map(publicKinds().map((k) => [k.plural, k]))
 
+/** `rest` is the router's wildcard parameter, already percent-decoded (decoding again would fail on "%25…"). */
 export function parseResourcePath(rest: string): ResourcePath {
-  const parts = rest.split('/').filter(Boolean).map(decodeURIComponent)
+  const parts = rest.split('/').filter(Boolean)
   let namespace: string | undefined
   if (parts[0] === 'namespaces') {
     if (parts.length < 3) throw new ApiError('NotFound', `no resource at "${rest}": use namespaces/{namespace}/{plural}`)

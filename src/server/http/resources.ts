@@ -6,6 +6,8 @@ import { parseSelector, matchesRequirements } from '../../api/labels.js'
 import { parseFieldSelector, matchesFields } from '../../api/field-selector.js'
 import { mergePatch } from '../../api/merge-patch.js'
 import { API_VERSION, type Resource } from '../../api/meta.js'
+import { kindInfo } from '../../api/kinds/index.js'
+import { deepEqual } from '../../lib/equal.js'
 import { validateResource } from '../../api/validate.js'
 import type { Store, WatchEvent } from '../../store/types.js'
 import { parseResourcePath, type ResourcePath } from './resource-path.js'
@@ -99,7 +101,12 @@ async function getOne(store: Store, path: ResourcePath): Promise<Resource> {
 function checkBody(path: ResourcePath, body: unknown): Resource {
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     const b = body as Partial<Resource>
-    if (b.kind !== undefined && b.kind !== path.info.kind) throw new ApiError('BadRequest', `the body is a ${b.kind} but the URL is for ${path.info.plural}`)
+    if (b.kind !== undefined && b.kind !== path.info.kind) {
+      // A kind the server does not serve is reported as such (UnknownKind), not as a mismatch.
+      const other = typeof b.kind === 'string' ? kindInfo(b.kind) : undefined
+      if (!other || other.internal) throw new ApiError('UnknownKind', `unknown kind "${String(b.kind)}" (the URL is for ${path.info.plural}, kind ${path.info.kind})`, { kind: String(b.kind) })
+      throw new ApiError('BadRequest', `the body is a ${b.kind} but the URL is for ${path.info.plural}`)
+    }
     if (path.namespace && b.metadata && typeof b.metadata === 'object') {
       if (b.metadata.namespace && b.metadata.namespace !== path.namespace) throw new ApiError('BadRequest', `metadata.namespace "${b.metadata.namespace}" does not match the URL's namespace "${path.namespace}"`)
       b.metadata.namespace = path.namespace
@@ -144,7 +151,8 @@ async function apply(store: Store, path: ResourcePath, body: unknown): Promise<{
       }
     }
     const next: Resource = { ...obj, metadata: { ...obj.metadata, resourceVersion: obj.metadata.resourceVersion ?? current.metadata.resourceVersion } }
-    if (JSON.stringify(withoutStatus(stripServerMeta(current))) === JSON.stringify(withoutStatus(stripServerMeta(next)))) return { created: false, obj: current }
+    // Compared structurally: the same content with its keys in another order is no change.
+    if (deepEqual(withoutStatus(stripServerMeta(current)), withoutStatus(stripServerMeta(next)))) return { created: false, obj: current }
     try {
       return { created: false, obj: await store.update(next) }
     } catch (err) {
@@ -179,7 +187,7 @@ async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyReq
   const labels = parseSelector(q.labelSelector)
   const fields = parseFieldSelector(q.fieldSelector)
   let from = q.resourceVersion ? Number(q.resourceVersion) : NaN
-  if (q.resourceVersion && !Number.isInteger(from)) throw new ApiError('BadRequest', `resourceVersion "${q.resourceVersion}" is not a revision number`)
+  if (q.resourceVersion && (!Number.isInteger(from) || from < 0)) throw new ApiError('BadRequest', `resourceVersion "${q.resourceVersion}" is not a revision number`)
   const initial: WatchEvent[] = []
   if (!q.resourceVersion || from === 0) {
     const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: labels })

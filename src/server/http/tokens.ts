@@ -17,8 +17,14 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService):
     const node = body?.node, site = body?.site
     if (typeof node !== 'string' || !NAME.test(node) || node.length > 253) throw new ApiError('Invalid', 'node: a node name is required (lower-case letters, digits, "-" and ".")', { causes: [{ field: 'node', message: 'invalid node name' }] })
     if (typeof site !== 'string' || !NAME.test(site) || site.length > 253) throw new ApiError('Invalid', 'site: a site name is required (lower-case letters, digits, "-" and ".")', { causes: [{ field: 'site', message: 'invalid site name' }] })
-    const credential = await tokens.join(auth ?? '', node, site)
-    return { node, site, credential }
+    const issued = await tokens.join(auth ?? '', node, site)
+    return { node, site, ...issued }
+  })
+
+  app.post('/v1/credentials/rotate', async (req) => {
+    const p = req.principal
+    if (p?.kind !== 'node') throw new ApiError('Forbidden', 'only a node credential can be rotated here')
+    return tokens.rotate(p)
   })
 
   app.post('/v1/tokens', async (req, reply) => {

@@ -1,0 +1,286 @@
+// NodeLifecycle driven by a fake LinkView and a ManualClock: readiness from the link, the grace
+// period, heartbeats, never-connected nodes, instances marked Unknown, events, write economy.
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Instance, Node } from '../../src/api/kinds/index.js'
+import { getCondition } from '../../src/api/meta.js'
+import { NodeLifecycle, type LinkStats, type LinkView } from '../../src/controllers/node-lifecycle.js'
+import { eventsOf, fleet, instanceObj, log, runningStatus, settle, siteObj, type Fleet } from './helpers.js'
+import { API_VERSION } from '../../src/api/meta.js'
+
+const GRACE = 10_000
+
+class FakeLinks implements LinkView {
+  readonly stats = new Map<string, LinkStats>()
+  private fns: ((node: string) => void)[] = []
+  refreshed = 0
+  constructor(private f: Fleet) {}
+  onLinkChange(fn: (node: string) => void): void { this.fns.push(fn) }
+  refreshCounters(): void { this.refreshed++ }
+  connect(node: string, over: Partial<LinkStats> = {}): LinkStats {
+    const now = this.f.clock.now()
+    const s: LinkStats = {
+      node, site: 's0', connected: true, connectedAt: now, lastSeen: now, bytesIn: 100, bytesOut: 200, sentVersion: 7, ackedVersion: 7,
+      capacity: { cpu: 2000, memory: 4 * 1024 ** 3 }, agent: { version: '0.1.0', pid: 42 }, ...over,
+    }
+    this.stats.set(node, s)
+    this.fire(node)
+    return s
+  }
+  close(node: string, reason = 'LinkClosed'): void {
+    const s = this.stats.get(node)!
+    s.connected = false
+    s.disconnectedAt = this.f.clock.now()
+    s.reason = reason
+    this.fire(node)
+  }
+  fire(node: string): void { for (const fn of this.fns) fn(node) }
+}
+
+interface Setup extends Fleet {
+  links: FakeLinks
+  lc: NodeLifecycle
+  node: (name?: string) => Promise<Node>
+  ready: (name?: string) => Promise<ReturnType<typeof getCondition>>
+  pass: () => Promise<void>
+}
+
+async function setup(t: TestContext, opts: { statusIntervalMs?: number } = {}): Promise<Setup> {
+  const f = await fleet(t)
+  await f.store.create(siteObj('s0'))
+  // As registration writes it: spec only, no status yet.
+  for (const n of ['n1', 'n2']) await f.store.create<Node>({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: n }, spec: { site: 's0', address: '127.0.0.1' } })
+  const links = new FakeLinks(f)
+  const lc = new NodeLifecycle({ store: f.store, clock: f.clock, log, events: f.events, nodes: f.nodes, instances: f.instances, links, graceMs: GRACE, ...opts })
+  t.after(() => lc.stop())
+  const node = async (name = 'n1') => (await f.store.get<Node>('Node', undefined, name))!
+  return {
+    ...f, links, lc, node,
+    ready: async (name = 'n1') => getCondition((await node(name)).status?.conditions, 'Ready'),
+    pass: async () => { await lc.pass(); await settle(f.store) },
+  }
+}
+
+test('node lifecycle: a connected node is Ready with its link, capacity and agent in status', async (t) => {
+  const s = await setup(t)
+  s.links.connect('n1')
+  await s.pass()
+  const n = await s.node()
+  const ready = getCondition(n.status?.conditions, 'Ready')
+  assert.equal(ready?.status, 'True')
+  assert.equal(ready?.reason, 'AgentConnected')
+  assert.equal(ready?.lastTransitionTime, new Date(s.clock.now()).toISOString())
+  assert.equal(n.status?.link?.state, 'Connected')
+  assert.equal(n.status?.link?.connectedAt, new Date(s.clock.now()).toISOString())
+  assert.equal(n.status?.link?.bytesIn, 100)
+  assert.equal(n.status?.link?.desiredVersion, 7)
+  assert.equal(n.status?.link?.reason, undefined)
+  assert.deepEqual(n.status?.capacity, { cpu: 2000, memory: 4 * 1024 ** 3 })
+  assert.deepEqual(n.status?.allocatable, n.status?.capacity)
+  assert.deepEqual(n.status?.agent, { version: '0.1.0', pid: 42 })
+  assert.ok(s.links.refreshed >= 1, 'counters refreshed before the pass')
+  const ev = (await eventsOf(s.store, 'n1')).find((e) => e.reason === 'NodeReady')
+  assert.equal(ev?.type, 'Normal')
+})
+
+test('node lifecycle: a closed link keeps the node as it was within the grace, then LinkClosed', async (t) => {
+  const s = await setup(t)
+  s.links.connect('n1')
+  const n2 = s.links.connect('n2')
+  await s.pass()
+  const inst = await s.store.create(instanceObj('web-1', 'n1', 's0'))
+  await s.store.update({ ...inst, status: runningStatus(inst) }, { subresource: 'status' })
+  const other = await s.store.create(instanceObj('web-2', 'n2', 's0'))
+
+  s.clock.advance(1000)
+  s.links.close('n1')
+  await s.pass()
+  let n = await s.node()
+  assert.equal(getCondition(n.status?.conditions, 'Ready')?.status, 'True', 'a brief disconnect does not flap the node')
+  assert.equal(n.status?.link?.state, 'Disconnected')
+  assert.equal(n.status?.link?.reason, 'LinkClosed')
+
+  s.clock.advance(GRACE - 1)
+  n2.lastSeen = s.clock.now()
+  await s.pass()
+  assert.equal((await s.ready())?.status, 'True')
+  let i = (await s.store.get<Instance>('Instance', 'default', 'web-1'))!
+  assert.equal(i.status?.phase, 'Running')
+
+  s.clock.advance(1)
+  n2.lastSeen = s.clock.now()
+  await s.pass()
+  n = await s.node()
+  const ready = getCondition(n.status?.conditions, 'Ready')
+  assert.equal(ready?.status, 'False')
+  assert.equal(ready?.reason, 'LinkClosed')
+  assert.match(ready?.message ?? '', /link down since .*LinkClosed/)
+
+  i = (await s.store.get<Instance>('Instance', 'default', 'web-1'))!
+  assert.ok(i, 'instances of a NotReady node are not deleted')
+  assert.equal(i.status?.phase, 'Unknown')
+  assert.equal(i.status?.ready, false)
+  assert.equal(i.status?.reason, 'NodeNotReady')
+  assert.match(i.status?.message ?? '', /node n1 is not ready: LinkClosed/)
+  assert.equal(i.status?.restarts, 0, 'the rest of the status is kept')
+  assert.equal(i.metadata.generation, 1, 'spec untouched')
+  const o = (await s.store.get<Instance>('Instance', 'default', 'web-2'))!
+  assert.equal(o.status, undefined, 'instances of other nodes are left alone')
+  assert.equal(o.metadata.resourceVersion, other.metadata.resourceVersion)
+
+  const warn = (await eventsOf(s.store, 'n1')).filter((e) => e.reason === 'NodeNotReady')
+  assert.equal(warn.length, 1)
+  assert.equal(warn[0].type, 'Warning')
+  assert.equal(warn[0].involvedObject.kind, 'Node')
+
+  // Further passes change nothing.
+  const rev = await s.store.revision()
+  s.clock.advance(1000)
+  n2.lastSeen = s.clock.now()
+  await s.pass()
+  assert.equal(await s.store.revision(), rev)
+})
+
+test('node lifecycle: an instance without status on a NotReady node gets an Unknown status', async (t) => {
+  const s = await setup(t)
+  s.links.connect('n1')
+  await s.pass()
+  await s.store.create(instanceObj('web-1', 'n1', 's0'))
+  s.links.close('n1')
+  s.clock.advance(GRACE)
+  await s.pass()
+  const i = (await s.store.get<Instance>('Instance', 'default', 'web-1'))!
+  assert.deepEqual({ phase: i.status?.phase, ready: i.status?.ready, node: i.status?.node, site: i.status?.site, reason: i.status?.reason },
+    { phase: 'Unknown', ready: false, node: 'n1', site: 's0', reason: 'NodeNotReady' })
+})
+
+test('node lifecycle: a connected node without heartbeats for longer than the grace is HeartbeatMissed', async (t) => {
+  const s = await setup(t)
+  const st = s.links.connect('n1')
+  await s.pass()
+  s.clock.advance(GRACE)
+  await s.pass()
+  assert.equal((await s.ready())?.status, 'True', 'exactly the grace is still fine')
+  s.clock.advance(1)
+  await s.pass()
+  const ready = await s.ready()
+  assert.equal(ready?.status, 'False')
+  assert.equal(ready?.reason, 'HeartbeatMissed')
+  assert.match(ready?.message ?? '', /no heartbeat for 10s/)
+  assert.equal((await s.node()).status?.link?.state, 'Connected')
+  // Heartbeats again: Ready again.
+  st.lastSeen = s.clock.now()
+  await s.pass()
+  assert.equal((await s.ready())?.status, 'True')
+})
+
+test('node lifecycle: a node that never connected becomes NotReady after the grace, saying so', async (t) => {
+  const s = await setup(t)
+  await s.pass()
+  let ready = await s.ready()
+  assert.equal(ready?.status, 'Unknown')
+  assert.equal(ready?.reason, 'AwaitingAgent')
+  assert.equal((await s.node()).status?.link?.reason, 'NotConnectedSinceServerStart')
+  s.clock.advance(GRACE)
+  await s.pass()
+  ready = await s.ready()
+  assert.equal(ready?.status, 'False')
+  assert.equal(ready?.reason, 'NotConnectedSinceServerStart')
+  assert.equal(ready?.message, 'the agent has not connected since the server started')
+  const warn = (await eventsOf(s.store, 'n1')).filter((e) => e.reason === 'NodeNotReady').map((e) => e.message)
+  assert.ok(warn.includes('the agent has not connected since the server started'), warn.join('; '))
+})
+
+test('node lifecycle: a reconnect within the grace keeps the node Ready; after it, Ready comes back', async (t) => {
+  const s = await setup(t)
+  s.links.connect('n1')
+  await s.pass()
+  s.links.close('n1')
+  s.clock.advance(3000)
+  s.links.connect('n1')
+  await s.pass()
+  assert.equal((await s.ready())?.status, 'True')
+  assert.equal((await eventsOf(s.store, 'n1')).filter((e) => e.reason === 'NodeNotReady').length, 0)
+
+  s.links.close('n1', 'HeartbeatMissed')
+  s.clock.advance(GRACE)
+  await s.pass()
+  const down = await s.ready()
+  assert.equal(down?.reason, 'HeartbeatMissed', 'the reason the link gave')
+  s.links.connect('n1')
+  await s.pass()
+  const up = await s.ready()
+  assert.equal(up?.status, 'True')
+  assert.equal(up?.lastTransitionTime, new Date(s.clock.now()).toISOString())
+  const readyEvents = (await eventsOf(s.store, 'n1')).filter((e) => e.reason === 'NodeReady')
+  assert.equal(readyEvents.length, 1, 'repeats of one event are aggregated')
+  assert.equal(readyEvents[0].count, 2)
+})
+
+test('node lifecycle: counters alone are persisted at most every statusIntervalMs', async (t) => {
+  const s = await setup(t, { statusIntervalMs: 30_000 })
+  const st = s.links.connect('n1')
+  await s.pass()
+  const rev = await s.store.revision()
+  await s.pass()
+  assert.equal(await s.store.revision(), rev, 'nothing changed: no write')
+  st.bytesIn += 1000
+  st.lastSeen = s.clock.now() + 5000
+  s.clock.advance(5000)
+  await s.pass()
+  assert.equal(await s.store.revision(), rev, 'counters changed but not due yet')
+  s.clock.advance(25_000)
+  st.lastSeen = s.clock.now()
+  await s.pass()
+  assert.equal((await s.node()).status?.link?.bytesIn, 1100)
+})
+
+test('node lifecycle: start() reacts to link changes and to its own ticks', async (t) => {
+  const s = await setup(t)
+  s.lc.start()
+  await settle(s.store)
+  assert.equal((await s.ready('n1'))?.status, 'Unknown')
+  s.links.connect('n1')
+  await settle(s.store)
+  assert.equal((await s.ready('n1'))?.status, 'True', 'a link change runs a pass')
+  s.links.close('n1')
+  await settle(s.store)
+  s.clock.advance(GRACE + 1000) // ticks fire while time passes
+  await settle(s.store)
+  assert.equal((await s.ready('n1'))?.status, 'False')
+  assert.equal((await s.ready('n2'))?.reason, 'NotConnectedSinceServerStart')
+  s.lc.stop()
+  assert.equal(s.clock.pending(), 0, 'stop cancels the tick')
+})
+
+test('node lifecycle: a status report landing while instances are marked Unknown does not stop the marking', async (t) => {
+  const s = await setup(t)
+  s.links.connect('n1')
+  await s.pass()
+  for (const name of ['web-1', 'web-2', 'web-3']) {
+    const i = await s.store.create(instanceObj(name, 'n1', 's0'))
+    await s.store.update({ ...i, status: runningStatus(i) }, { subresource: 'status' })
+  }
+  // A store that lets another writer (the status writer, say) update web-2 just before web-1's write.
+  let raced = false
+  const store = Object.create(s.store) as typeof s.store
+  store.update = async (obj, opts) => {
+    if (!raced && obj.kind === 'Instance' && obj.metadata.name === 'web-1') {
+      raced = true
+      const w2 = (await s.store.get<Instance>('Instance', 'default', 'web-2'))!
+      await s.store.update({ ...w2, status: runningStatus(w2, { restarts: 1 }) }, { subresource: 'status' })
+    }
+    return s.store.update(obj, opts)
+  }
+  const lc = new NodeLifecycle({ store, clock: s.clock, log, events: s.events, nodes: s.nodes, instances: s.instances, links: s.links, graceMs: GRACE })
+  s.links.close('n1')
+  s.clock.advance(GRACE)
+  await lc.pass()
+  await settle(s.store)
+  assert.ok(raced)
+  assert.equal((await s.ready())?.status, 'False')
+  for (const name of ['web-1', 'web-2', 'web-3']) {
+    const i = (await s.store.get<Instance>('Instance', 'default', name))!
+    assert.equal(i.status?.phase, 'Unknown', name)
+  }
+})
