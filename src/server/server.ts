@@ -40,6 +40,8 @@ export interface ServerOptions {
   tls?: { mode: 'auto'; sans?: string[] } | { mode: 'files'; cert: string; key: string; ca?: string } | { mode: 'off' }
   /** Lifetime of node credentials; agents rotate them after two thirds of it. */
   nodeCredentialTtlSeconds?: number
+  /** Agent hellos admitted per second (reconnect storms are let in at this pace). */
+  linkAdmissionRate?: number
 }
 
 export interface RunningServer {
@@ -102,7 +104,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const events = new EventRecorder({ store, clock, log, component: 'edgeplane-server' })
   const statusWriter = new StatusWriter(store, instances, log)
   const heartbeatSeconds = opts.heartbeatSeconds ?? 5
-  const hub = new LinkHub({ store, clock, log, index, status: statusWriter, heartbeatSeconds })
+  const hub = new LinkHub({ store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate })
 
   const appController = new AppController({ store, clock, log, events, apps, sites, nodes, instances })
   const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 10) * 1000 })

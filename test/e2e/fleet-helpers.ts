@@ -1,7 +1,7 @@
 // Real processes on loopback for end-to-end tests: a server, agents, and the CLI, each started
 // exactly as a user would (the CLI entry point through tsx), with everything killed afterwards.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Agent, request } from 'undici'
@@ -104,4 +104,79 @@ export function pidAlive(pid: number): boolean {
 
 export function killTree(pids: number[]): void {
   for (const pid of pids) { try { process.kill(-pid, 'SIGKILL') } catch { /* gone */ } }
+}
+
+/** Alive and not a zombie: an instance whose agent died is reaped by init, sometimes seconds after it exits. */
+export function pidRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0)
+    return state !== 'Z' && state !== 'X'
+  } catch { return false }
+}
+
+/** Running instance processes of these nodes, found by the EDGEPLANE_NODE/EDGEPLANE_INSTANCE env their agent gave them. */
+export function instanceProcesses(nodes: string[]): { pid: number; node: string; instance: string }[] {
+  const out: { pid: number; node: string; instance: string }[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let env: string
+    try { env = readFileSync(`/proc/${entry}/environ`, 'utf8') } catch { continue }
+    const vars = new Map(env.split('\0').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+    const node = vars.get('EDGEPLANE_NODE'), instance = vars.get('EDGEPLANE_INSTANCE')
+    if (node && instance && nodes.includes(node) && pidRunning(Number(entry))) out.push({ pid: Number(entry), node, instance })
+  }
+  return out.sort((a, b) => a.pid - b.pid)
+}
+
+/** Starts `edgeplane agent` as an operator would; the join token is needed only the first time. */
+export function startAgentProc(serverUrl: string, a: { site: string; name: string; address: string; dataDir: string; labels?: Record<string, string> }, joinToken?: string, extra: string[] = []): Proc {
+  return startCli(['agent', '--server', serverUrl, ...(joinToken ? ['--join-token', joinToken] : []), '--site', a.site, '--region', 'eu-west',
+    '--provider', 'self', '--address', a.address, '--name', a.name, '--data-dir', a.dataDir,
+    ...Object.entries(a.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]), ...extra])
+}
+
+/**
+ * Hits instance endpoints over plain HTTP in a loop (until stop) and records every failure and
+ * every pid that answered, so a test can assert "answered throughout, always by the same process".
+ */
+export class Prober {
+  completedRounds = 0
+  readonly failures: string[] = []
+  readonly pids = new Map<string, Set<number>>()
+  private stopped = false
+  private readonly done: Promise<void>
+
+  constructor(private readonly targets: { name: string; endpoint: string }[], private readonly intervalMs = 100) {
+    for (const t of targets) this.pids.set(t.name, new Set())
+    this.done = this.loop()
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      for (const t of this.targets) {
+        try {
+          const res = await fetch(`http://${t.endpoint}/`, { signal: AbortSignal.timeout(10_000) })
+          const body = await res.json() as { pid: number; instance: string }
+          if (res.status !== 200 || body.instance !== t.name) this.failures.push(`${new Date().toISOString()} ${t.name}: HTTP ${res.status} from ${body.instance}`)
+          else this.pids.get(t.name)!.add(body.pid)
+        } catch (err) {
+          this.failures.push(`${new Date().toISOString()} ${t.name}: ${(err as Error).message}`)
+        }
+      }
+      this.completedRounds++
+      await new Promise((r) => setTimeout(r, this.intervalMs))
+    }
+  }
+
+  /** Waits until n more full rounds over every target have been made. */
+  async rounds(n: number, timeoutMs = 60_000): Promise<void> {
+    const target = this.completedRounds + n
+    await waitUntil(`${n} probe rounds`, () => this.completedRounds >= target || undefined, timeoutMs)
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    await this.done
+  }
 }

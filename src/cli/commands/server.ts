@@ -15,7 +15,8 @@ export function registerServer(program: Command): void {
     .option('--tls-san <name>', 'extra DNS name or IP for the generated certificate (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--insecure-http', 'plain HTTP instead of TLS (only on a loopback address)')
     .option('--node-credential-ttl <duration>', 'lifetime of node credentials (agents rotate them early)', '720h')
-    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string }) => {
+    .option('--link-admission-rate <n>', 'agent connections admitted per second (reconnect storms are paced)', '500')
+    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string }) => {
       if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together')
       if (opts.insecureHttp && opts.tlsCert) throw new Error('--insecure-http and --tls-cert exclude each other')
       const tls = opts.insecureHttp ? { mode: 'off' as const }
@@ -25,6 +26,7 @@ export function registerServer(program: Command): void {
         dataDir: opts.dataDir, listen: opts.listen, tls, nodeCredentialTtlSeconds: parseDuration(opts.nodeCredentialTtl),
         heartbeatSeconds: positive(opts.heartbeatSeconds, '--heartbeat-seconds'),
         nodeGraceSeconds: positive(opts.nodeGraceSeconds, '--node-grace-seconds'),
+        linkAdmissionRate: positive(opts.linkAdmissionRate, '--link-admission-rate'),
       })
       process.stderr.write(`edgeplane server listening on ${srv.url} (admin token: ${srv.adminTokenPath}${srv.caFingerprint ? `; CA sha256 ${srv.caFingerprint}` : ''})\n`)
       const stop = () => { void srv.close().then(() => process.exit(0)) }

@@ -13,6 +13,7 @@ import type { Principal } from '../auth/token-service.js'
 import type { LogOptions, LogStreamer } from '../http/logs.js'
 import type { DesiredIndex } from './desired-index.js'
 import { registerNode, registerSite } from './registration.js'
+import { Admission } from './admission.js'
 import type { StatusWriter } from './status-writer.js'
 import type { LinkStats, LinkView } from '../../controllers/node-lifecycle.js'
 
@@ -26,6 +27,8 @@ export interface LinkHubOptions {
   heartbeatSeconds: number
   /** How long an agent has to send hello after connecting. */
   helloTimeoutMs?: number
+  /** Hellos admitted per second (a reconnect storm is let in at this pace). */
+  admissionRate?: number
 }
 
 interface LogRequest { node: string; reply: FastifyReply; done: () => void }
@@ -60,7 +63,11 @@ export class LinkHub implements LogStreamer, LinkView {
   private heartbeat: TimerHandle | undefined
   private listeners = new Set<(node: string) => void>()
 
+  private admission: Admission
+
   constructor(private o: LinkHubOptions) {
+    const rate = o.admissionRate ?? 500
+    this.admission = new Admission({ clock: o.clock, ratePerSecond: rate, burst: rate * 2, maxConcurrent: 64, maxQueued: 20_000 })
     o.index.onChange((node) => this.queuePush(node))
     this.scheduleHeartbeat()
   }
@@ -81,26 +88,36 @@ export class LinkHub implements LogStreamer, LinkView {
     }
     this.stats.set(principal.node, stats)
     const session = new Session(ws, principal, stats, socket)
+    let admitted = false
     const helloTimer = this.o.clock.setTimeout(() => {
-      if (!session.helloDone) this.fail(session, 'no hello within the time allowed')
+      if (!session.helloDone && !admitted) this.fail(session, 'no hello within the time allowed')
     }, this.o.helloTimeoutMs ?? 10_000)
     ws.on('message', (data, isBinary) => {
       stats.lastSeen = this.o.clock.now()
       if (isBinary) return this.fail(session, 'binary frames are not part of the protocol')
       const msg = decodeAgentMessage(data.toString())
       if (typeof msg === 'string') return this.fail(session, msg)
-      this.handle(session, msg).catch((err) => this.fail(session, err instanceof ApiError ? err.message : 'internal error', err))
+      if (msg.t === 'hello') admitted = true
+      this.handle(session, msg).catch((err) => {
+        if (err instanceof ApiError && err.code === 'Unavailable') {
+          // Not the agent's fault: ask it to come back later (1013 "try again later").
+          session.ws.close(1013, err.message.slice(0, 120))
+          return
+        }
+        this.fail(session, err instanceof ApiError ? err.message : 'internal error', err)
+      })
     })
     ws.on('pong', () => { stats.lastSeen = this.o.clock.now() })
-    ws.on('close', () => {
+    ws.on('close', (code, why) => {
       helloTimer.cancel()
+      if (code === 1009) stats.reason = 'MessageTooLarge'
       session.account()
       if (this.sessions.get(principal.node) !== session) return
       this.sessions.delete(principal.node)
       stats.connected = false
       stats.disconnectedAt = this.o.clock.now()
       stats.reason ??= 'LinkClosed'
-      this.o.log.info({ node: principal.node, reason: stats.reason }, 'link closed')
+      this.o.log.info({ node: principal.node, reason: stats.reason, code, detail: why.toString() }, 'link closed')
       this.endLogsOf(session)
       this.notify(principal.node)
     })
@@ -144,6 +161,17 @@ export class LinkHub implements LogStreamer, LinkView {
     if (hello.node !== p.node) throw new ApiError('Forbidden', `this credential speaks for node "${p.node}", not "${hello.node}"`)
     if (hello.site.name !== p.site) throw new ApiError('Forbidden', `node "${p.node}" joined site "${p.site}", not "${hello.site.name}"`)
     s.helloDone = true
+    const release = await this.admission.acquire()
+    try {
+      if (s.ws.readyState !== s.ws.OPEN) return
+      await this.welcome(s, hello)
+    } finally {
+      release()
+    }
+  }
+
+  private async welcome(s: Session, hello: HelloMessage): Promise<void> {
+    const p = s.principal
     const prev = this.sessions.get(p.node)
     if (prev && prev !== s) {
       prev.stats.reason = 'Replaced'
@@ -238,6 +266,7 @@ export class LinkHub implements LogStreamer, LinkView {
 
   close(): void {
     this.heartbeat?.cancel()
+    this.admission.stop()
     for (const s of this.sessions.values()) s.ws.close(1001, 'server shutting down')
   }
 }

@@ -9,12 +9,15 @@ import { isApiError } from '../../api/errors.js'
 import { deepEqual } from '../../lib/equal.js'
 
 export class StatusWriter {
+  /** Keyed by node and uid: one node's reports never displace another's (only the owner's get written). */
   private pending = new Map<string, { node: string; report: InstanceReport }>()
   private byUid = new Map<string, string>() // uid → namespace/name
   private running = false
   private idle: (() => void)[] = []
 
   constructor(private store: Store, private instances: Cache<Instance>, private log: Logger) {
+    // The cache is usually loaded already: its instances get no ADDED event from here on.
+    for (const i of instances.list()) this.byUid.set(i.metadata.uid!, `${i.metadata.namespace}/${i.metadata.name}`)
     instances.on((ev) => {
       const key = `${ev.object.metadata.namespace}/${ev.object.metadata.name}`
       if (ev.type === 'DELETED') this.byUid.delete(ev.object.metadata.uid!)
@@ -31,7 +34,7 @@ export class StatusWriter {
 
   /** Queues reports from `node`; reports about instances of other nodes are refused and logged. */
   submit(node: string, reports: InstanceReport[]): void {
-    for (const r of reports) this.pending.set(r.uid, { node, report: r })
+    for (const r of reports) this.pending.set(`${node}\u0000${r.uid}`, { node, report: r })
     if (!this.running) void this.drain()
   }
 
@@ -45,9 +48,9 @@ export class StatusWriter {
     this.running = true
     try {
       while (this.pending.size) {
-        const [uid, item] = this.pending.entries().next().value!
-        this.pending.delete(uid)
-        await this.write(item.node, item.report).catch((err) => this.log.warn({ err, uid }, 'instance status write failed'))
+        const [key, item] = this.pending.entries().next().value!
+        this.pending.delete(key)
+        await this.write(item.node, item.report).catch((err) => this.log.warn({ err, uid: item.report.uid }, 'instance status write failed'))
       }
     } finally {
       this.running = false
