@@ -85,7 +85,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   for (let attempt = 0; ; attempt++) {
     try {
       const ca = await trustedCa({ dataDir: o.dataDir, server: o.server, joinToken: o.joinToken, caFile: o.caFile })
-      http = new HttpClient({ baseUrl: o.server, ca })
+      // Rare calls (join, rotation): no idle connection kept open on a thin link.
+      http = new HttpClient({ baseUrl: o.server, ca, keepAlive: false })
       cred = await loadOrJoin({ dataDir: o.dataDir, http, joinToken: o.joinToken, node, site: o.site.name, now: clock.now() })
       break
     } catch (err) {

@@ -9,6 +9,8 @@ export interface HttpClientOptions {
   /** PEM of a CA to trust (a server with its own CA). */
   ca?: string
   timeoutMs?: number
+  /** false: close the connection after each request (for rare calls, e.g. an agent's rotation). */
+  keepAlive?: boolean
 }
 
 export class HttpClient {
@@ -56,7 +58,7 @@ export class HttpClient {
     }
     try {
       return await request(this.baseUrl + path, {
-        method: method as Dispatcher.HttpMethod, headers, body: payload, signal,
+        method: method as Dispatcher.HttpMethod, headers, body: payload, signal, reset: this.o.keepAlive === false,
         dispatcher: this.dispatcher, headersTimeout: timeoutMs || undefined, bodyTimeout: timeoutMs,
       })
     } catch (err) {
