@@ -25,12 +25,16 @@ export interface TestServer {
   req(opts: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>
 }
 
-/** Starts a server on a memory store in a temp dir; closes it (and removes the dir) after the test. */
-export async function startTestServer(t: TestContext, opts: { clock?: Clock; bodyLimit?: number } = {}): Promise<TestServer> {
+/**
+ * Starts a server on a memory store in a temp dir; closes it (and removes the dir) after the test.
+ * TLS is off unless asked for: inject() needs no socket, and making a CA per test is slow.
+ */
+export async function startTestServer(t: TestContext, opts: { clock?: Clock; bodyLimit?: number; tls?: boolean } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgeplane-http-'))
   const store = openStore({ driver: 'memory' }, { clock: opts.clock })
   const srv = await startServer({
     dataDir, store, clock: opts.clock, log: createLogger('test', 'silent'), listen: '127.0.0.1:0', bodyLimit: opts.bodyLimit,
+    tls: opts.tls ? { mode: 'auto' } : { mode: 'off' },
   })
   t.after(async () => {
     await srv.close()
@@ -113,4 +117,62 @@ export async function listRevision(ts: TestServer, url = APPS): Promise<string> 
   const res = await ts.req({ method: 'GET', url })
   assert.equal(res.statusCode, 200, res.body)
   return json(res).metadata.resourceVersion
+}
+
+/** Reads newline-delimited JSON from a stream; next() waits (bounded) for the next value. */
+export class LineReader {
+  private buf = ''
+  private values: any[] = []
+  private waiters: (() => void)[] = []
+  ended = false
+
+  constructor(stream: NodeJS.ReadableStream | AsyncIterable<Uint8Array | string>) {
+    void (async () => {
+      try {
+        for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
+          this.buf += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+          let i: number
+          while ((i = this.buf.indexOf('\n')) >= 0) {
+            const line = this.buf.slice(0, i)
+            this.buf = this.buf.slice(i + 1)
+            if (line.trim()) this.values.push(JSON.parse(line))
+          }
+          this.wake()
+        }
+      } catch {
+        // aborted or destroyed: treated as the end
+      }
+      this.ended = true
+      this.wake()
+    })()
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w()
+  }
+
+  /** The next value, or undefined once the stream has ended. Fails after timeoutMs. */
+  async next(timeoutMs = 3000): Promise<any> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.values.length && !this.ended) {
+      const left = deadline - Date.now()
+      if (left <= 0) assert.fail('timed out waiting for a watch event')
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, left)
+        this.waiters.push(() => { clearTimeout(timer); r() })
+      })
+    }
+    return this.values.shift()
+  }
+
+  /** Reads values until `until` matches one; returns all read, the match last. */
+  async readUntil(until: (v: any) => boolean, timeoutMs = 3000): Promise<any[]> {
+    const out: any[] = []
+    for (;;) {
+      const v = await this.next(timeoutMs)
+      if (v === undefined) assert.fail(`the stream ended before the expected event; read ${JSON.stringify(out.map((e) => [e.type, e.object?.metadata?.name]))}`)
+      out.push(v)
+      if (until(v)) return out
+    }
+  }
 }

@@ -1,6 +1,6 @@
 // The server's HTTP surface: authentication on every route but the health probe, errors as
 // Kubernetes Status objects from the one error registry, and the routes of each area.
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import websocket from '@fastify/websocket'
 import { ApiError, toStatus } from '../../api/errors.js'
 import { LINK_PATH, MAX_LINK_MESSAGE_BYTES } from '../../api/link.js'
@@ -48,7 +48,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
     requestTimeout: 0,
     // Errors the router raises before any route runs (a URL that cannot be decoded) are Status objects too.
     frameworkErrors: (err, _req, reply) => {
-      void reply.code(400).type('application/json').send(toStatus(new ApiError('BadRequest', err.message)))
+      void (reply as FastifyReply).code(400).type('application/json').send(toStatus(new ApiError('BadRequest', err.message)))
     },
   }) as unknown as FastifyInstance
   registerBodyParsers(app)
