@@ -24,6 +24,7 @@ test('kill -9 the server while instances serve: they keep serving; a restarted s
   assert.deepEqual(processes.map((p) => p.pid), Object.values(pids).sort((a, b) => a - b), 'one process per instance, nothing else')
 
   const prober = new Prober(before.map((i) => ({ name: i.metadata.name, endpoint: i.status.endpoints.http })))
+  t.after(() => prober.stop())
   await prober.rounds(3)
   await fleet.server.kill('SIGKILL')
 
@@ -69,6 +70,7 @@ test('kill -9 the agent: its instances keep serving; restarted with the server d
   const processes = instanceProcesses([node.name])
   assert.deepEqual(processes.map((p) => p.pid), Object.values(pids).sort((a, b) => a - b))
   const prober = new Prober(before.map((i) => ({ name: i.metadata.name, endpoint: i.status.endpoints.http })))
+  t.after(() => prober.stop())
   await prober.rounds(3)
 
   await fleet.agents.get(node.name)!.kill('SIGKILL')

@@ -153,6 +153,7 @@ export class Prober {
   }
 
   private async loop(): Promise<void> {
+    // Until stop(): pair every Prober with t.after(() => prober.stop()), or a failed test never exits.
     while (!this.stopped) {
       for (const t of this.targets) {
         try {

@@ -45,13 +45,24 @@ export function registerAgent(program: Command): void {
       if (!server) throw new Error('the agent needs --server URL')
       if (!(TIERS as readonly string[]).includes(o.tier)) throw new Error(`--tier must be edge or central`)
       const labels = parseLabels(o.label)
-      const agent = await startAgent({
-        server, joinToken: o.joinToken, dataDir: o.dataDir, name: o.name, address: o.address,
-        site: { name: o.site, region: o.region, provider: o.provider, tier: o.tier as 'edge' | 'central', ...(o.geo ? { geo: parseGeo(o.geo) } : {}), labels },
-        labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired, caFile: o.caFile,
-      })
+      // The agent's timers are unref'd and its instances are detached, so while the server is out of
+      // reach (joining, or the link down) nothing else holds the event loop: without this the agent
+      // would quietly exit 0 as soon as its server went away.
+      const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
+      let agent
+      try {
+        agent = await startAgent({
+          server, joinToken: o.joinToken, dataDir: o.dataDir, name: o.name, address: o.address,
+          site: { name: o.site, region: o.region, provider: o.provider, tier: o.tier as 'edge' | 'central', ...(o.geo ? { geo: parseGeo(o.geo) } : {}), labels },
+          labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired, caFile: o.caFile,
+        })
+      } catch (err) {
+        clearInterval(keepAlive)
+        throw err
+      }
       process.stderr.write(`edgeplane agent: node ${agent.node} in site ${o.site}, server ${server}\n`)
-      const stop = () => { void agent.stop({ stopInstances: !!o.stopInstancesOnExit }).finally(() => process.exit(0)) }
+      const running = agent
+      const stop = () => { void running.stop({ stopInstances: !!o.stopInstancesOnExit }).finally(() => process.exit(0)) }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })
