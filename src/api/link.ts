@@ -1,8 +1,9 @@
 // The agent link protocol: JSON messages over one WebSocket that the agent dials out.
 // The desired state of a node is a versioned document; the agent acks the versions it applied.
 import { Compile } from 'typebox/compile'
-import { Type, StringEnum, Strict, StringMap, CapacitySchema, GeoSchema, type Static } from './kinds/common.js'
+import { Type, StringEnum, Strict, StringMap, CapacitySchema, GeoSchema, type Static, type TSchema } from './kinds/common.js'
 import { TemplateSchema, INSTANCE_PHASES, TIERS } from './kinds/index.js'
+import { schemaCauses } from './validate.js'
 
 export const LINK_PATH = '/v1/link'
 export const LINK_SUBPROTOCOL = 'edgeplane.link.v1'
@@ -42,6 +43,32 @@ export const SiteRegistrationSchema = Type.Object({
 }, Strict)
 export type SiteRegistration = Static<typeof SiteRegistrationSchema>
 
+/** The site gateway an agent runs (started with --gateway). */
+const GatewayStateSchema = Type.Object({
+  address: Type.String({ minLength: 1, maxLength: 300 }),
+  healthy: Type.Boolean(),
+  message: Type.Optional(Type.String({ maxLength: 1024 })),
+}, Strict)
+
+export const GatewayRouteSchema = Type.Object({
+  host: Type.String({ maxLength: 253 }),
+  endpoints: Type.Array(Type.Object({ id: Type.String(), address: Type.String(), ready: Type.Boolean() }, Strict), { maxItems: 10000 }),
+  fallbacks: Type.Array(Type.Object({ site: Type.String(), gateway: Type.String() }, Strict), { maxItems: 16 }),
+}, Strict)
+
+export const TrafficReportSchema = Type.Object({
+  host: Type.String({ maxLength: 253 }),
+  requests: Type.Integer({ minimum: 0 }),
+  errors: Type.Integer({ minimum: 0 }),
+  overflowed: Type.Integer({ minimum: 0 }),
+  rejected: Type.Integer({ minimum: 0 }),
+  latencyMs: Type.Object({ p50: Type.Number({ minimum: 0 }), p99: Type.Number({ minimum: 0 }) }, Strict),
+  inflight: Type.Integer({ minimum: 0 }),
+  byPrefix: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  saturated: Type.Boolean(),
+}, Strict)
+export type TrafficReportMessage = Static<typeof TrafficReportSchema>
+
 const HelloSchema = Type.Object({
   t: Type.Literal('hello'),
   node: Type.String({ minLength: 1 }),
@@ -51,6 +78,7 @@ const HelloSchema = Type.Object({
   labels: Type.Optional(StringMap),
   desiredVersion: Type.Integer({ minimum: 0 }),
   agent: Type.Object({ version: Type.String(), pid: Type.Integer(), os: Type.Optional(Type.String()) }, Strict),
+  gateway: Type.Optional(GatewayStateSchema),
 }, Strict)
 
 const AckSchema = Type.Object({ t: Type.Literal('ack'), version: Type.Integer({ minimum: 0 }) }, Strict)
@@ -61,6 +89,14 @@ const StatusSchema = Type.Object({
   usage: Type.Optional(CapacitySchema),
   /** Reports that could not be sent while offline and were folded into a count. */
   dropped: Type.Optional(Type.Integer({ minimum: 0 })),
+  gateway: Type.Optional(GatewayStateSchema),
+}, Strict)
+
+/** What the site gateway saw since the last report: the input for load-aware routing and demand. */
+const TrafficSchema = Type.Object({
+  t: Type.Literal('traffic'),
+  intervalSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600 }),
+  reports: Type.Array(TrafficReportSchema, { maxItems: 5000 }),
 }, Strict)
 
 const LogDataSchema = Type.Object({
@@ -74,7 +110,7 @@ const LogDataSchema = Type.Object({
 /** The agent cannot apply a delta (its version is not the delta's base): send from `version`. */
 const ResyncSchema = Type.Object({ t: Type.Literal('resync'), version: Type.Integer({ minimum: 0 }) }, Strict)
 
-export const AgentMessageSchema = Type.Union([HelloSchema, AckSchema, StatusSchema, LogDataSchema, ResyncSchema])
+export const AgentMessageSchema = Type.Union([HelloSchema, AckSchema, StatusSchema, LogDataSchema, ResyncSchema, TrafficSchema])
 export type AgentMessage = Static<typeof AgentMessageSchema>
 export type HelloMessage = Static<typeof HelloSchema>
 
@@ -104,27 +140,46 @@ const LogOpenSchema = Type.Object({
 
 const LogCloseSchema = Type.Object({ t: Type.Literal('log-close'), req: Type.Integer() }, Strict)
 
-export const ServerMessageSchema = Type.Union([WelcomeSchema, DesiredSchema, LogOpenSchema, LogCloseSchema])
+/** The routes of the node's site gateway, whole each time (it is small and changes rarely). */
+const RoutesSchema = Type.Object({
+  t: Type.Literal('routes'),
+  version: Type.Integer({ minimum: 0 }),
+  routes: Type.Array(GatewayRouteSchema, { maxItems: 100000 }),
+}, Strict)
+export type RoutesMessage = Static<typeof RoutesSchema>
+
+export const ServerMessageSchema = Type.Union([WelcomeSchema, DesiredSchema, LogOpenSchema, LogCloseSchema, RoutesSchema])
 export type ServerMessage = Static<typeof ServerMessageSchema>
 export type DesiredMessage = Static<typeof DesiredSchema>
 
-const agentValidator = Compile(AgentMessageSchema)
-const serverValidator = Compile(ServerMessageSchema)
+// One validator per message type, chosen by `t`: checking against the whole union would report the
+// errors of whichever variant came first (a bad "ack" would be told about hello's fields).
+type Validator = ReturnType<typeof Compile<TSchema>>
+function byType(variants: TSchema[]): Map<string, Validator> {
+  return new Map(variants.map((s) => [(s as unknown as { properties: { t: { const: string } } }).properties.t.const, Compile(s)]))
+}
+const agentValidators = byType([HelloSchema, AckSchema, StatusSchema, LogDataSchema, ResyncSchema, TrafficSchema])
+const serverValidators = byType([WelcomeSchema, DesiredSchema, LogOpenSchema, LogCloseSchema, RoutesSchema])
 
 /** Parses and checks one frame; returns an error string naming the problem instead of throwing. */
 export function decodeAgentMessage(data: string): AgentMessage | string {
-  return decode(data, agentValidator) as AgentMessage | string
+  return decode(data, agentValidators) as AgentMessage | string
 }
 
 export function decodeServerMessage(data: string): ServerMessage | string {
-  return decode(data, serverValidator) as ServerMessage | string
+  return decode(data, serverValidators) as ServerMessage | string
 }
 
-function decode(data: string, v: { Check(x: unknown): boolean; Errors(x: unknown): Iterable<{ instancePath: string; message: string }> }): unknown {
+function decode(data: string, validators: Map<string, Validator>): unknown {
   let msg: unknown
   try { msg = JSON.parse(data) } catch { return 'frame is not JSON' }
+  if (!msg || typeof msg !== 'object' || Array.isArray(msg)) return 'message is not a JSON object'
+  const t = (msg as { t?: unknown }).t
+  if (typeof t !== 'string') return 'message has no type: field "t" must be a string'
+  const v = validators.get(t)
+  if (!v) return `unknown message type ${JSON.stringify(t.slice(0, 40))} (expected one of ${[...validators.keys()].join(', ')})`
   if (v.Check(msg)) return msg
-  const t = (msg as { t?: unknown })?.t
-  const first = [...v.Errors(msg)].find((e) => e.instancePath !== '') ?? [...v.Errors(msg)][0]
-  return `invalid ${typeof t === 'string' ? `"${t}"` : 'untyped'} message${first ? `: ${first.instancePath || '/'} ${first.message}` : ''}`
+  const causes = schemaCauses(v, msg)
+  const shown = causes.slice(0, 3).map((c) => `${c.field || '/'}: ${c.message}`).join('; ')
+  return `invalid "${t}" message: ${shown}${causes.length > 3 ? ` (and ${causes.length - 3} more)` : ''}`
 }

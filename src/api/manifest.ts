@@ -6,18 +6,21 @@ export function parseManifests(text: string, source = 'input'): unknown[] {
   const trimmed = text.trim()
   if (!trimmed) return []
   const docs: unknown[] = []
+  let json: { value: unknown } | undefined
+  let jsonError = ''
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    let value: unknown
-    try { value = JSON.parse(trimmed) } catch (e) {
-      throw new ApiError('BadRequest', `${source}: not valid JSON: ${(e as Error).message}`)
-    }
+    try { json = { value: JSON.parse(trimmed) } } catch (e) { jsonError = (e as Error).message }
+  }
+  if (json) {
     // Not push(...value): spreading a very long array overflows the call stack.
-    if (Array.isArray(value)) for (const v of value) docs.push(v)
-    else docs.push(value)
+    if (Array.isArray(json.value)) for (const v of json.value) docs.push(v)
+    else docs.push(json.value)
   } else {
+    // Not JSON: YAML (whose flow style also starts with "{"), reported as JSON if it was meant to be.
     for (const doc of parseAllDocuments(trimmed)) {
       if (doc.errors.length) {
         const err = doc.errors[0]
+        if (jsonError) throw new ApiError('BadRequest', `${source}: not valid JSON: ${jsonError}`)
         throw new ApiError('BadRequest', `${source}: not valid YAML: ${err.message.split('\n')[0]}`)
       }
       let value: unknown

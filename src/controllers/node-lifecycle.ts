@@ -29,6 +29,8 @@ export interface LinkStats {
   usage?: { cpu: number; memory: number }
   capacity?: { cpu: number; memory: number }
   agent?: { version: string; pid: number; os?: string }
+  /** The site gateway the agent runs, as it last reported it. */
+  gateway?: { address: string; healthy: boolean; message?: string }
 }
 
 export interface LinkView {

@@ -107,7 +107,7 @@ test('work queue: a retryable failure is retried with exponential backoff', asyn
   for (const delay of [100, 200, 400, 800]) {
     clock.advance(delay - 1)
     await q.idle()
-    const before = at.length
+    const before: number = at.length
     clock.advance(1)
     await q.idle()
     assert.equal(at.length, before + 1, `retry after ${delay}ms`)

@@ -35,7 +35,9 @@ export function registerResourceRoutes(app: FastifyInstance, { store, logs, stre
       const q = req.query as Query
       if (path.sub === 'log') {
         if (req.method !== 'GET') throw new ApiError('MethodNotAllowed', 'logs are read with GET')
-        return logs.stream(req, reply, path.namespace!, path.name!, { follow: isTrue(q.follow), tailLines: q.tailLines ? Number(q.tailLines) : undefined })
+        const tailLines = q.tailLines === undefined ? undefined : Number(q.tailLines)
+        if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) throw new ApiError('BadRequest', `tailLines "${q.tailLines}" is not a whole number of lines`)
+        return logs.stream(req, reply, path.namespace!, path.name!, { follow: isTrue(q.follow), tailLines })
       }
       switch (req.method) {
         case 'GET':
