@@ -20,6 +20,9 @@ import { Reconciler } from './reconciler.js'
 import { ProcessDriver } from './runtime/process-driver.js'
 import { PortAllocator } from './runtime/ports.js'
 import { StatusReporter } from './status-reporter.js'
+import { AgentGatewayTable } from './gateway-table.js'
+import { SiteGateway } from './gateway/gateway.js'
+import type { GatewayLimits } from './gateway/options.js'
 
 export interface AgentOptions {
   server: string
@@ -38,6 +41,9 @@ export interface AgentOptions {
   acceptOlderDesired?: boolean
   /** The server's CA, when not pinned through the join token. */
   caFile?: string
+  /** Run the site gateway on HOST:PORT. */
+  gateway?: string
+  gatewayLimits?: Partial<GatewayLimits>
   clock?: Clock
   random?: () => number
   log?: Logger
@@ -50,6 +56,7 @@ export interface RunningAgent {
   reconciler: Reconciler
   link: LinkClient
   state: LocalState
+  gateway?: SiteGateway
   /** Stops the agent; instances keep running unless stopInstances is set. */
   stop(opts?: { stopInstances?: boolean }): Promise<void>
 }
@@ -69,16 +76,42 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   mkdirSync(logDir, { recursive: true })
 
   const state = new LocalState(o.dataDir, node)
+  let gatewayTable: AgentGatewayTable | undefined
+  let refreshQueued = false
+  // Local readiness changes reach the gateway's table at once, without waiting for the server.
+  const scheduleTableRefresh = () => {
+    if (refreshQueued) return
+    refreshQueued = true
+    queueMicrotask(() => { refreshQueued = false; gatewayTable?.refresh() })
+  }
   const ports = new PortAllocator({ host: address, ...(o.portRange ?? {}) })
   const driver = new ProcessDriver({ clock })
   let reporter: StatusReporter | undefined
   const reconciler = new Reconciler({
     state, driver, ports, clock, log, node, site: o.site.name, address, logDir,
     maxLogBytes: o.maxLogBytes ?? 10 * 1024 * 1024, baseDir: o.baseDir ?? process.cwd(),
-    onStatus: (uid) => reporter?.changed(uid),
+    onStatus: (uid) => { reporter?.changed(uid); scheduleTableRefresh() },
   })
   // Autonomy first: bring back what was desired before anything else, server or not.
   await reconciler.apply(state.state.desired.instances)
+
+  // The gateway serves from its last routes on disk until the server sends new ones.
+  const table = new AgentGatewayTable(o.dataDir, (id) => reconciler.readyById(id))
+  gatewayTable = table
+  let gateway: SiteGateway | undefined
+  let gatewayState: { address: string; healthy: boolean; message?: string } | undefined
+  if (o.gateway) {
+    gateway = new SiteGateway({ listen: o.gateway, table, site: o.site.name, clock, log, limits: o.gatewayLimits })
+    try {
+      await gateway.start()
+      gatewayState = { address: advertised(gateway.address(), address), healthy: true }
+    } catch (err) {
+      // The node still runs its instances; the server learns that this site's gateway is down.
+      log.error({ err: (err as Error).message, listen: o.gateway }, 'site gateway failed to start')
+      gatewayState = { address: o.gateway, healthy: false, message: (err as Error).message }
+      gateway = undefined
+    }
+  }
 
   let cred!: Credential
   let http!: HttpClient
@@ -114,6 +147,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     t: 'hello', node, site: o.site, address, capacity, ...(o.labels ? { labels: o.labels } : {}),
     desiredVersion: state.state.desired.version,
     agent: { version: VERSION, pid: process.pid, os: platform() },
+    ...(gatewayState ? { gateway: gatewayState } : {}),
   })
 
   let staleWarned = false
@@ -149,6 +183,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         return
       case 'log-close':
         relay.close(msg.req)
+        return
+      case 'routes':
+        table.replace(msg.routes)
     }
   }
 
@@ -186,10 +223,24 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
   tick()
 
+  // What the gateway saw, every few seconds when there was traffic (an idle site stays quiet).
+  let trafficBeat: TimerHandle | undefined
+  const TRAFFIC_MS = 5000
+  const trafficTick = () => {
+    trafficBeat = clock.setTimeout(() => {
+      const reports = gateway?.drainReports().filter((r) => r.requests > 0 || r.rejected > 0 || r.inflight > 0) ?? []
+      if (reports.length) link.send({ t: 'traffic', intervalSeconds: TRAFFIC_MS / 1000, reports })
+      trafficTick()
+    }, TRAFFIC_MS)
+  }
+  if (gateway) trafficTick()
+
   return {
-    node, synced, reconciler, link, state,
+    node, synced, reconciler, link, state, gateway,
     async stop(opts = {}) {
       beat?.cancel()
+      trafficBeat?.cancel()
+      await gateway?.stop()
       reporter!.stop()
       relay.closeAll()
       link.stop()
@@ -198,4 +249,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       else await reconciler.settled()
     },
   }
+}
+
+/** The address other sites and DNS use for this gateway: the node's address when bound to all. */
+function advertised(bound: string, nodeAddress: string): string {
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(bound)
+  if (!m) return bound
+  const host = m[1] === '0.0.0.0' || m[1] === '::' ? nodeAddress : m[1]
+  return host.includes(':') ? `[${host}]:${m[2]}` : `${host}:${m[2]}`
 }

@@ -125,6 +125,14 @@ export class Reconciler {
     return [...this.managed.keys()].map((uid) => this.report(uid)!).filter(Boolean)
   }
 
+  /** Readiness of a local instance by namespace/name; undefined when it is not on this node. */
+  readyById(id: string): boolean | undefined {
+    for (const m of this.managed.values()) {
+      if (`${m.desired.namespace}/${m.desired.name}` === id) return m.sup.status().ready
+    }
+    return undefined
+  }
+
   logFileOf(uid: string): string | undefined {
     return this.managed.get(uid)?.logFile ?? this.o.state.state.running[uid]?.handle?.logFile
   }

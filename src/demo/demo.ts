@@ -32,10 +32,15 @@ export const DEMO_SITES: DemoSite[] = [
 export interface DemoOptions {
   dataDir: string
   listen: string
+  /** The authoritative DNS for edge.test. */
+  dnsListen: string
   /** Print progress here (stdout by default). */
   out?: (line: string) => void
   readyTimeoutMs?: number
 }
+
+/** Every site's gateway listens on this port of the site's own loopback address. */
+export const GATEWAY_PORT = 8080
 
 /** The package root: where examples/ lives and where agents resolve relative working dirs. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -128,7 +133,8 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
 
   try {
     out(`starting the server (SQLite in ${join(dataDir, 'server')})…`)
-    const server = launch('server', ['server', '--data-dir', join(dataDir, 'server'), '--listen', o.listen])
+    const server = launch('server', ['server', '--data-dir', join(dataDir, 'server'), '--listen', o.listen,
+      '--dns-listen', o.dnsListen, '--geo-rules', join(PACKAGE_ROOT, 'examples', 'geo-rules.yaml')])
     let serverExit = ''
     server.once('exit', (code) => { serverExit = `the server exited with code ${code}; see ${join(dataDir, 'logs', 'server.log')}` })
     const url = `https://${o.listen}`
@@ -156,7 +162,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
         'agent', '--server', url, '--join-token', join_.token, '--site', s.name, '--region', s.region,
         '--provider', s.provider, '--tier', s.tier, '--geo', `${s.geo[0]},${s.geo[1]}`, '--address', address,
         '--name', `${s.name}-1`, '--data-dir', join(dataDir, 'agents', s.name), '--cpu', '2', '--memory', '2Gi',
-        '--label', `city=${s.name}`, '--stop-instances-on-exit',
+        '--label', `city=${s.name}`, '--stop-instances-on-exit', '--gateway', `${address}:${GATEWAY_PORT}`,
       ])
     })
 
@@ -187,8 +193,14 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     const bySite = new Map(items.map((i) => [i.spec.site, i]))
     for (const site of ['paris', 'tokyo']) {
       const ep = bySite.get(site)?.status?.endpoints?.http
-      if (ep) out(`  curl http://${ep}/      # ${site}`)
+      if (ep) out(`  curl http://${ep}/      # ${site}, the instance itself`)
     }
+    const [dnsHost, dnsPort] = o.dnsListen.split(':')
+    out('through the request path (DNS picks the nearest site, its gateway picks an instance):')
+    out(`  dig @${dnsHost} -p ${dnsPort} hello.edge.test +subnet=198.51.100.0/24 +short   # a client in Paris`)
+    out(`  dig @${dnsHost} -p ${dnsPort} hello.edge.test +subnet=203.0.113.0/24 +short    # a client in Tokyo`)
+    out(`  curl -H 'Host: hello.edge.test' http://127.0.4.1:${GATEWAY_PORT}/                 # Tokyo's gateway`)
+    out(`  node bin/edgeplane.js route hello.edge.test --client-ip 192.0.2.10               # why New York`)
     out('Ctrl-C stops everything the demo started.')
     const done = new Promise<void>((resolveDone) => {
       const onSignal = () => { out('\nstopping…'); void stop().then(() => resolveDone()) }

@@ -19,6 +19,10 @@ import { LinkHub } from './link/hub.js'
 import { StatusWriter } from './link/status-writer.js'
 import { ServerMetrics } from './metrics.js'
 import { startCompactor } from './compactor.js'
+import { createGeoLocator } from '../routing/geo/locator.js'
+import { RoutingTable } from '../routing/table.js'
+import { TableAnswerSource } from '../routing/dns-source.js'
+import { DnsServer } from '../routing/dns/server.js'
 import { VERSION } from '../version.js'
 import { ensurePki, loadOperatorTls, serverNames } from './tls/pki.js'
 
@@ -42,6 +46,15 @@ export interface ServerOptions {
   nodeCredentialTtlSeconds?: number
   /** Agent hellos admitted per second (reconnect storms are let in at this pace). */
   linkAdmissionRate?: number
+  /** Authoritative DNS (UDP and TCP) on HOST:PORT; none when unset. */
+  dnsListen?: string
+  dnsZone?: string
+  /** TTL of DNS answers in seconds (short, so failover reaches clients fast). */
+  dnsTtl?: number
+  /** Operator geo rules (YAML list of {cidr, lat, lon, region?}); they win over the database. */
+  geoRules?: string
+  /** A MaxMind-format database (country or city); default the bundled CC0 country database. */
+  geoDatabase?: string
 }
 
 export interface RunningServer {
@@ -53,6 +66,9 @@ export interface RunningServer {
   hub: LinkHub
   app: FastifyInstance
   adminTokenPath: string
+  routing: RoutingTable
+  /** The DNS server's addresses, when it listens. */
+  dns?: { udp?: AddressInfo; tcp?: AddressInfo; server: DnsServer }
   /** PEM of the CA clients and agents trust (undefined when TLS is off). */
   ca?: string
   caFingerprint?: string
@@ -104,7 +120,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const events = new EventRecorder({ store, clock, log, component: 'edgeplane-server' })
   const statusWriter = new StatusWriter(store, instances, log)
   const heartbeatSeconds = opts.heartbeatSeconds ?? 5
-  const hub = new LinkHub({ store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate })
+  const geo = createGeoLocator({ rulesFile: opts.geoRules, ...(opts.geoDatabase ? { mmdbFile: opts.geoDatabase } : {}) })
+  let routing!: RoutingTable
+  const hub = new LinkHub({
+    store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate,
+    routesFor: (site) => routing.siteRoutes(site),
+    onTraffic: (site, reports, interval) => routing.recordTraffic(site, reports, interval),
+  })
+  routing = new RoutingTable({ apps, sites, nodes, instances, links: hub, geo, clock })
+  routing.start()
+  routing.onChange(() => hub.pushRoutes())
 
   const appController = new AppController({ store, clock, log, events, apps, sites, nodes, instances })
   const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 10) * 1000 })
@@ -116,15 +141,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compactor = startCompactor(store, clock, log)
 
   const streams = new Set<() => void>()
-  const app = await buildHttpApp({ store, tokens, hub, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key }, caPem: tls.ca } : {}) })
+  const app = await buildHttpApp({ store, tokens, hub, routing, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key }, caPem: tls.ca } : {}) })
   await app.listen({ host, port })
   const addr = app.server.address() as AddressInfo
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
   log.info({ url, dataDir: opts.dataDir, store: store.driver }, 'edgeplane server listening')
+  let dns: RunningServer['dns']
+  if (opts.dnsListen) {
+    const zone = opts.dnsZone ?? 'edge.test'
+    const server = new DnsServer({ zone, source: new TableAnswerSource(routing, zone), ttl: opts.dnsTtl ?? 5, log })
+    try {
+      dns = { ...(await server.listen({ udp: opts.dnsListen, tcp: opts.dnsListen })), server }
+    } catch (err) {
+      await app.close()
+      throw err
+    }
+  }
 
   let closed = false
   return {
-    url, host: addr.address, port: addr.port, store, tokens, hub, app, adminTokenPath: admin.path, ca: tls?.ca, caFingerprint: tls?.caFingerprint,
+    url, host: addr.address, port: addr.port, store, tokens, hub, app, adminTokenPath: admin.path, routing, dns, ca: tls?.ca, caFingerprint: tls?.caFingerprint,
     controllers: { apps: appController, nodes: nodeLifecycle, sites: siteStatus },
     statusWriter,
     async close() {
@@ -136,6 +172,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       siteStatus.stop()
       events.stop()
       hub.close()
+      await dns?.server.close()
       for (const end of [...streams]) end()
       await app.close()
       for (const c of [apps, sites, nodes, instances]) c.stop()

@@ -70,7 +70,9 @@ export interface ServerProc extends Proc {
 
 /** Starts `edgeplane server` (TLS with its own CA, as by default); `listen` defaults to a free port. */
 export async function startServerProc(dataDir: string, extra: string[] = [], listen = '127.0.0.1:0'): Promise<ServerProc> {
-  const p = startCli(['server', '--data-dir', dataDir, '--listen', listen, ...extra])
+  // A free DNS port unless the test picks one (several servers run at once).
+  const dns = extra.includes('--dns-listen') || extra.includes('--no-dns') ? [] : ['--dns-listen', '127.0.0.1:0']
+  const p = startCli(['server', '--data-dir', dataDir, '--listen', listen, ...dns, ...extra])
   const url = await waitUntil('the server to listen', () => /listening on (https?:\S+)/.exec(p.output())?.[1] ?? (p.proc.exitCode !== null ? Promise.reject(new Error(p.output())) : undefined))
   const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim()
   const caFile = join(dataDir, 'pki', 'ca.crt')

@@ -6,8 +6,9 @@ export function registerDemo(program: Command): void {
     .description('run a local demo fleet: a server and 5 sites (separate processes), with examples/hello deployed')
     .option('--data-dir <dir>', 'where the demo keeps its state (wiped at start)', './.edgeplane-demo')
     .option('--listen <host:port>', 'API address', '127.0.0.1:7420')
-    .action(async (opts: { dataDir: string; listen: string }) => {
-      const demo = await runDemo({ dataDir: opts.dataDir, listen: opts.listen })
+    .option('--dns-listen <host:port>', 'DNS address', '127.0.0.1:5353')
+    .action(async (opts: { dataDir: string; listen: string; dnsListen: string }) => {
+      const demo = await runDemo({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen })
       await demo.done
     })
 }

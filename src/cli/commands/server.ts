@@ -15,8 +15,14 @@ export function registerServer(program: Command): void {
     .option('--tls-san <name>', 'extra DNS name or IP for the generated certificate (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--insecure-http', 'plain HTTP instead of TLS (only on a loopback address)')
     .option('--node-credential-ttl <duration>', 'lifetime of node credentials (agents rotate them early)', '720h')
+    .option('--dns-listen <host:port>', 'authoritative DNS (UDP and TCP) for app hosts', '127.0.0.1:5353')
+    .option('--no-dns', 'do not serve DNS')
+    .option('--dns-zone <zone>', 'the DNS zone app hosts live in', 'edge.test')
+    .option('--dns-ttl <seconds>', 'TTL of DNS answers', '5')
+    .option('--geo-rules <file>', 'YAML list of {cidr, lat, lon, region?} that locate clients (wins over the database)')
+    .option('--geo-database <file>', 'MaxMind-format .mmdb (country or city) instead of the bundled CC0 country database')
     .option('--link-admission-rate <n>', 'agent connections admitted per second (reconnect storms are paced)', '500')
-    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string }) => {
+    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; geoRules?: string; geoDatabase?: string }) => {
       if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together')
       if (opts.insecureHttp && opts.tlsCert) throw new Error('--insecure-http and --tls-cert exclude each other')
       const tls = opts.insecureHttp ? { mode: 'off' as const }
@@ -27,8 +33,11 @@ export function registerServer(program: Command): void {
         heartbeatSeconds: positive(opts.heartbeatSeconds, '--heartbeat-seconds'),
         nodeGraceSeconds: positive(opts.nodeGraceSeconds, '--node-grace-seconds'),
         linkAdmissionRate: positive(opts.linkAdmissionRate, '--link-admission-rate'),
+        ...(opts.dns ? { dnsListen: opts.dnsListen, dnsZone: opts.dnsZone, dnsTtl: positive(opts.dnsTtl, '--dns-ttl') } : {}),
+        geoRules: opts.geoRules, geoDatabase: opts.geoDatabase,
       })
       process.stderr.write(`edgeplane server listening on ${srv.url} (admin token: ${srv.adminTokenPath}${srv.caFingerprint ? `; CA sha256 ${srv.caFingerprint}` : ''})\n`)
+      if (srv.dns?.udp) process.stderr.write(`edgeplane dns serving zone ${opts.dnsZone} on ${srv.dns.udp.address}:${srv.dns.udp.port} (udp and tcp)\n`)
       const stop = () => { void srv.close().then(() => process.exit(0)) }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)

@@ -13,6 +13,8 @@ import { registerBodyParsers } from './body.js'
 import { registerDiscoveryRoutes } from './discovery.js'
 import { registerResourceRoutes } from './resources.js'
 import { registerTokenRoutes } from './tokens.js'
+import { registerRouteRoutes } from './route.js'
+import type { RoutingTable } from '../../routing/table.js'
 
 declare module 'fastify' {
   interface FastifyRequest { principal?: Principal }
@@ -22,6 +24,7 @@ export interface HttpDeps {
   store: Store
   tokens: TokenService
   hub: LinkHub
+  routing?: RoutingTable
   log: Logger
   metrics: ServerMetrics
   version: string
@@ -109,6 +112,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   })
   registerDiscoveryRoutes(app, d.version)
   registerTokenRoutes(app, d.tokens)
+  if (d.routing) registerRouteRoutes(app, d.routing)
   registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ApiError } from '../../api/errors.js'
 import type { Instance } from '../../api/kinds/index.js'
-import { decodeAgentMessage, type AgentMessage, type HelloMessage, type ServerMessage } from '../../api/link.js'
+import { decodeAgentMessage, type AgentMessage, type HelloMessage, type RoutesMessage, type ServerMessage, type TrafficReportMessage } from '../../api/link.js'
 import { isoNow, type Clock, type TimerHandle } from '../../lib/clock.js'
 import type { Logger } from '../../lib/log.js'
 import type { Store } from '../../store/types.js'
@@ -29,6 +29,10 @@ export interface LinkHubOptions {
   helloTimeoutMs?: number
   /** Hellos admitted per second (a reconnect storm is let in at this pace). */
   admissionRate?: number
+  /** The routes document for the gateway of a node in `site` (sent to nodes that run one). */
+  routesFor?: (site: string) => RoutesMessage['routes']
+  /** What a site's gateway saw (load, saturation, demand). */
+  onTraffic?: (site: string, reports: TrafficReportMessage[], intervalSeconds: number) => void
 }
 
 interface LogRequest { node: string; reply: FastifyReply; done: () => void }
@@ -36,6 +40,9 @@ interface LogRequest { node: string; reply: FastifyReply; done: () => void }
 class Session {
   helloDone = false
   sentVersion = 0
+  /** The last routes document sent, to send only changes. */
+  sentRoutes = ''
+  routesVersion = 0
   private sockBase: { read: number; written: number }
   constructor(readonly ws: WebSocket, readonly principal: Extract<Principal, { kind: 'node' }>, readonly stats: LinkStats, private socket: { bytesRead: number; bytesWritten: number }) {
     this.sockBase = { read: socket.bytesRead, written: socket.bytesWritten }
@@ -143,7 +150,11 @@ export class LinkHub implements LogStreamer, LinkView {
         return this.push(s)
       case 'status':
         if (msg.usage) s.stats.usage = msg.usage
+        if (msg.gateway) this.setGateway(s, msg.gateway)
         this.o.status.submit(s.principal.node, msg.instances)
+        return
+      case 'traffic':
+        this.o.onTraffic?.(s.principal.site, msg.reports, msg.intervalSeconds)
         return
       case 'log-data': {
         const r = this.logRequests.get(msg.req)
@@ -182,7 +193,7 @@ export class LinkHub implements LogStreamer, LinkView {
     this.sessions.set(p.node, s)
     Object.assign(s.stats, {
       connected: true, connectedAt: this.o.clock.now(), reason: undefined, lastSeen: this.o.clock.now(),
-      capacity: hello.capacity, agent: hello.agent, ackedVersion: hello.desiredVersion,
+      capacity: hello.capacity, agent: hello.agent, ackedVersion: hello.desiredVersion, gateway: hello.gateway,
     })
     await registerSite(this.o.store, hello)
     await registerNode(this.o.store, hello)
@@ -190,7 +201,36 @@ export class LinkHub implements LogStreamer, LinkView {
     this.o.log.info({ node: p.node, site: p.site, version: hello.desiredVersion }, 'link up')
     s.send({ t: 'welcome', serverTime: isoNow(this.o.clock), heartbeatSeconds: this.o.heartbeatSeconds })
     this.push(s)
+    this.pushRoutesTo(s)
     this.notify(p.node)
+  }
+
+  private setGateway(s: Session, g: NonNullable<LinkStats['gateway']>): void {
+    const prev = s.stats.gateway
+    s.stats.gateway = g
+    if (prev?.healthy !== g.healthy || prev?.address !== g.address) {
+      if (s.sentRoutes === '') this.pushRoutesTo(s)
+      this.notify(s.principal.node)
+    }
+  }
+
+  /** Sends every gateway node its site's routes if they changed (call when the routing table changed). */
+  pushRoutes(): void {
+    const perSite = new Map<string, string>()
+    for (const s of this.sessions.values()) this.pushRoutesTo(s, perSite)
+  }
+
+  private pushRoutesTo(s: Session, perSite = new Map<string, string>()): void {
+    if (!s.stats.gateway || !this.o.routesFor) return
+    let json = perSite.get(s.principal.site)
+    if (json === undefined) {
+      json = JSON.stringify(this.o.routesFor(s.principal.site))
+      perSite.set(s.principal.site, json)
+    }
+    if (json === s.sentRoutes) return
+    if (s.ws.readyState !== s.ws.OPEN) return
+    s.sentRoutes = json
+    s.ws.send(`{"t":"routes","version":${++s.routesVersion},"routes":${json}}`)
   }
 
   private queuePush(node: string): void {

@@ -1,0 +1,51 @@
+// The gateway's view of where to send requests: the server's routes document for this site (kept on
+// disk, so the gateway keeps serving while the server is unreachable), with the readiness of this
+// node's own instances taken live from their supervisors rather than from the server's last word.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { RoutesMessage } from '../api/link.js'
+import { writeFileAtomic } from '../lib/fs.js'
+import type { GatewayRoute, GatewayTable } from './gateway/types.js'
+
+export class AgentGatewayTable implements GatewayTable {
+  private routes: RoutesMessage['routes'] = []
+  private byHost = new Map<string, GatewayRoute>()
+  private readonly path: string
+
+  /** localReady: readiness of an instance on this node by id (namespace/name), undefined if not local. */
+  constructor(dataDir: string, private localReady: (id: string) => boolean | undefined) {
+    this.path = join(dataDir, 'routes.json')
+    if (existsSync(this.path)) {
+      try { this.routes = JSON.parse(readFileSync(this.path, 'utf8')) } catch { this.routes = [] }
+    }
+    this.refresh()
+  }
+
+  /** A new routes document from the server. */
+  replace(routes: RoutesMessage['routes']): void {
+    this.routes = routes
+    writeFileAtomic(this.path, JSON.stringify(routes))
+    this.refresh()
+  }
+
+  /** Recomputes the lookup map (after a routes document, or a local readiness change). */
+  refresh(): void {
+    const next = new Map<string, GatewayRoute>()
+    for (const r of this.routes) {
+      next.set(r.host.toLowerCase(), {
+        host: r.host,
+        endpoints: r.endpoints.map((e) => ({ ...e, ready: this.localReady(e.id) ?? e.ready })),
+        fallbacks: r.fallbacks,
+      })
+    }
+    this.byHost = next
+  }
+
+  lookup(host: string): GatewayRoute | undefined {
+    return this.byHost.get(host)
+  }
+
+  size(): number {
+    return this.byHost.size
+  }
+}

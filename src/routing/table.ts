@@ -1,0 +1,210 @@
+// The routing table: for each app host, the sites that can serve it (healthy gateway, ready
+// instances), with their coordinates and load. Rebuilt from the watch-fed caches and the link's
+// in-memory view whenever they change (coalesced); queries read the last built table and never
+// touch the store (principle 7). The same table feeds DNS, the route API and the site gateways.
+import type { App, Instance, Node, Site } from '../api/kinds/index.js'
+import type { Cache } from '../store/cache.js'
+import type { LinkStats } from '../controllers/node-lifecycle.js'
+import type { Clock } from '../lib/clock.js'
+import type { GatewayRoute, TrafficReport } from '../agent/gateway/types.js'
+import { rankSites, usable, type Excluded, type RankedSite, type SiteCandidate } from './policy.js'
+import type { ClientLocation, GeoLocator, GeoPoint } from './types.js'
+
+export interface LinkSource {
+  stats: Map<string, LinkStats>
+  onLinkChange(fn: (node: string) => void): void
+}
+
+interface HostEntry {
+  app: string // namespace/name
+  port: string
+  candidates: SiteCandidate[]
+  /** site → ready instance endpoints (host:port of the traffic port) with identity. */
+  endpoints: Map<string, { id: string; address: string }[]>
+}
+
+export interface RouteResult {
+  host: string
+  app: string
+  client: ClientLocation
+  ranked: RankedSite[]
+  excluded: Excluded[]
+}
+
+interface Traffic { at: number; rps: number; saturated: boolean }
+
+const TRAFFIC_TTL_MS = 30_000
+const STICKY_MAX = 100_000
+
+export interface RoutingTableOptions {
+  apps: Cache<App>
+  sites: Cache<Site>
+  nodes: Cache<Node>
+  instances: Cache<Instance>
+  links: LinkSource
+  geo: GeoLocator
+  clock: Clock
+}
+
+export class RoutingTable {
+  private hosts = new Map<string, HostEntry>()
+  private traffic = new Map<string, Traffic>() // site|host
+  private sticky = new Map<string, string>()
+  private scheduled = false
+  private listeners = new Set<() => void>()
+  private version = 0
+
+  constructor(private o: RoutingTableOptions) {}
+
+  start(): void {
+    const dirty = () => this.schedule()
+    this.o.apps.on(dirty)
+    this.o.sites.on(dirty)
+    this.o.nodes.on(dirty)
+    this.o.instances.on((ev, prev) => {
+      // Only readiness, placement and endpoints matter here.
+      const i = ev.object
+      if (ev.type === 'MODIFIED' && prev && prev.status?.ready === i.status?.ready && JSON.stringify(prev.status?.endpoints) === JSON.stringify(i.status?.endpoints)) return
+      this.schedule()
+    })
+    this.o.links.onLinkChange(dirty)
+    this.rebuild()
+  }
+
+  /** Rebuilds once after the current burst of changes. */
+  schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => { this.scheduled = false; this.rebuild() })
+  }
+
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+
+  get generation(): number { return this.version }
+
+  /** Builds the table from the caches (exposed for tests). */
+  rebuild(): void {
+    const now = this.o.clock.now()
+    const connected = new Set<string>()
+    const gatewaysBySite = new Map<string, string[]>()
+    for (const n of this.o.nodes.list()) {
+      const s = this.o.links.stats.get(n.metadata.name)
+      if (!s?.connected) continue
+      connected.add(n.metadata.name)
+      if (s.gateway?.healthy) {
+        const list = gatewaysBySite.get(n.spec.site) ?? []
+        list.push(s.gateway.address)
+        gatewaysBySite.set(n.spec.site, list)
+      }
+    }
+    const sites = new Map(this.o.sites.list().map((s) => [s.metadata.name, s]))
+    // An operator-declared gateway address (e.g. a load balancer) stands for the site while any of its nodes is connected.
+    for (const s of sites.values()) {
+      if (!s.spec.gateway?.address) continue
+      const anyUp = this.o.nodes.list().some((n) => n.spec.site === s.metadata.name && connected.has(n.metadata.name))
+      if (anyUp) gatewaysBySite.set(s.metadata.name, [s.spec.gateway.address])
+    }
+    const hosts = new Map<string, HostEntry>()
+    const byApp = new Map<string, HostEntry>()
+    for (const app of this.o.apps.list()) {
+      const t = app.spec.traffic
+      if (!t) continue
+      const key = `${app.metadata.namespace}/${app.metadata.name}`
+      const entry: HostEntry = { app: key, port: t.port, candidates: [], endpoints: new Map() }
+      hosts.set(t.host.toLowerCase(), entry)
+      byApp.set(key, entry)
+    }
+    for (const i of this.o.instances.list()) {
+      const entry = byApp.get(`${i.metadata.namespace}/${i.spec.app}`)
+      if (!entry || !i.status?.ready || !connected.has(i.spec.node)) continue
+      const address = i.status.endpoints?.[entry.port]
+      if (!address) continue
+      const list = entry.endpoints.get(i.spec.site) ?? []
+      list.push({ id: `${i.metadata.namespace}/${i.metadata.name}`, address })
+      entry.endpoints.set(i.spec.site, list)
+    }
+    for (const [host, entry] of hosts) {
+      for (const s of sites.values()) {
+        const ready = entry.endpoints.get(s.metadata.name)?.length ?? 0
+        const tr = this.traffic.get(`${s.metadata.name}|${host}`)
+        const fresh = tr && now - tr.at < TRAFFIC_TTL_MS ? tr : undefined
+        entry.candidates.push({
+          site: s.metadata.name, region: s.spec.region, provider: s.spec.provider,
+          ...(s.spec.geo ? { geo: s.spec.geo } : {}),
+          gateways: gatewaysBySite.get(s.metadata.name) ?? [], ready,
+          saturated: !!fresh?.saturated, load: fresh && ready ? fresh.rps / ready : 0,
+        })
+      }
+    }
+    this.hosts = hosts
+    this.version++
+    for (const l of this.listeners) l()
+  }
+
+  knownHosts(): string[] { return [...this.hosts.keys()] }
+
+  hasHost(host: string): boolean { return this.hosts.has(host.toLowerCase()) }
+
+  /** Ranks the sites for a host as seen from a client; undefined for a host no App declares. */
+  route(host: string, client: ClientLocation, opts: { remember?: boolean } = {}): RouteResult | undefined {
+    const h = host.toLowerCase().replace(/\.$/, '')
+    const entry = this.hosts.get(h)
+    if (!entry) return undefined
+    const { ok, excluded } = usable(entry.candidates)
+    const stickyKey = `${h}|${clientKey(client)}`
+    const ranked = rankSites(ok, client.point, this.sticky.get(stickyKey))
+    if (opts.remember && ranked[0]) {
+      this.sticky.delete(stickyKey)
+      this.sticky.set(stickyKey, ranked[0].site)
+      if (this.sticky.size > STICKY_MAX) this.sticky.delete(this.sticky.keys().next().value!)
+    }
+    return { host: h, app: entry.app, client, ranked, excluded }
+  }
+
+  /** Where a client at `ip` goes, located by the geo locator. */
+  routeIp(host: string, ip: string, opts: { remember?: boolean } = {}): RouteResult | undefined {
+    return this.route(host, this.o.geo.locate(ip), opts)
+  }
+
+  /** Gateway reports from one site: load and saturation per host. */
+  recordTraffic(site: string, reports: TrafficReport[], intervalSeconds: number): void {
+    const now = this.o.clock.now()
+    let changed = false
+    for (const r of reports) {
+      const key = `${site}|${r.host.toLowerCase()}`
+      const prev = this.traffic.get(key)
+      const next = { at: now, rps: r.requests / Math.max(1, intervalSeconds), saturated: r.saturated }
+      if (!prev || prev.saturated !== next.saturated) changed = true
+      this.traffic.set(key, next)
+    }
+    if (changed) this.schedule()
+  }
+
+  /**
+   * The routes document of one site's gateways: per host, the site's ready endpoints and the next-best
+   * other sites (as seen from this site) for overflow.
+   */
+  siteRoutes(site: string, fallbacks = 3): GatewayRoute[] {
+    const from = this.o.sites.get(undefined, site)?.spec.geo
+    const out: GatewayRoute[] = []
+    for (const [host, entry] of this.hosts) {
+      const { ok } = usable(entry.candidates.filter((c) => c.site !== site))
+      const ranked = rankSites(ok, from as GeoPoint | undefined)
+      out.push({
+        host,
+        endpoints: (entry.endpoints.get(site) ?? []).map((e) => ({ ...e, ready: true })),
+        fallbacks: ranked.slice(0, fallbacks).map((r) => ({ site: r.site, gateway: r.gateways[0] })),
+      })
+    }
+    return out.sort((a, b) => (a.host < b.host ? -1 : 1))
+  }
+}
+
+/** Clients in the same /24 (IPv4) or /56 (IPv6) share a sticky answer. */
+function clientKey(c: ClientLocation): string {
+  if (c.ip.includes('.')) return c.ip.split('.').slice(0, 3).join('.')
+  return c.ip.split(':').slice(0, 4).join(':')
+}
