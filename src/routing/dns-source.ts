@@ -19,8 +19,9 @@ export class TableAnswerSource implements DnsAnswerSource {
       if (isIP(ip) === 4) a.push(ip)
       else if (isIP(ip) === 6) aaaa.push(ip)
     }
-    // One usable site: the answer is the same for everyone.
-    const scopePrefix = res.ranked.length > 1 ? res.client.prefixLength : 0
+    // One usable site: the answer is the same for everyone. Otherwise it holds for the located
+    // prefix; an unlocated client's answer is not everyone's, so it holds for its /24 (/56).
+    const scopePrefix = res.ranked.length <= 1 ? 0 : res.client.prefixLength || (client.address.includes(':') ? 56 : 24)
     return { a, aaaa, scopePrefix }
   }
 }
