@@ -20,13 +20,22 @@ export interface GatewayRoute {
 
 export interface GatewayTable {
   lookup(host: string): GatewayRoute | undefined
+  /**
+   * Optional: how many routes the table holds. When it says 0 the gateway answers 503 "no routes yet"
+   * instead of 404 "unknown host" (a gateway that has not received its table is not the user's fault).
+   */
+  size?(): number
 }
 
 /** Per host, what happened since the last report. */
 export interface TrafficReport {
   host: string
+  /** Every request for the host in the interval, refused ones included. */
   requests: number
-  /** 5xx from instances or failed connections. */
+  /**
+   * 5xx from instances or failed connections (the gateway's own 502/503/504 when no instance or
+   * site could take a request count here too).
+   */
   errors: number
   /** Requests forwarded to another site's gateway. */
   overflowed: number
