@@ -5,7 +5,7 @@ import Value from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { ApiError, type Cause } from './errors.js'
 import { API_VERSION, type Resource } from './meta.js'
-import { kindInfo, type KindInfo } from './kinds/index.js'
+import { kindInfo, publicKinds, type KindInfo } from './kinds/index.js'
 
 type Validator = ReturnType<typeof Compile<TSchema>>
 const compiled = new Map<string, Validator>()
@@ -104,5 +104,5 @@ export function validateResource(input: unknown, opts: { allowInternal?: boolean
 }
 
 function knownKinds(): string {
-  return ['Site', 'Node', 'App', 'Instance', 'Event'].join(', ')
+  return publicKinds().map((k) => k.kind).join(', ')
 }

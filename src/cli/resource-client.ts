@@ -8,7 +8,7 @@ export interface ListQuery { namespace?: string; allNamespaces?: boolean; labelS
 
 export function kindOrThrow(name: string): KindInfo {
   const k = resolveKind(name)
-  if (!k) throw new ApiError('UnknownKind', `unknown resource type "${name}" (try sites, nodes, apps, instances, events)`)
+  if (!k) throw new ApiError('UnknownKind', `unknown resource type "${name}" (try sites, nodes, apps, revisions, instances, events)`)
   return k
 }
 

@@ -1,9 +1,14 @@
-// Turns each App into Instances: asks the pure scheduler for a plan, commits it, replaces instances
-// of older revisions once the new ones are ready, and writes the App's status. Level-triggered:
-// every reconcile compares the desired state with what the caches show and is safe to repeat.
+// Turns each App into Instances. Per reconcile, level-triggered and safe to repeat:
+//  1. placement: the pure scheduler decides how many instances each site and node gets (whatever
+//     revision they run);
+//  2. rollout: the pure rollout step decides which revision each site is driven to (waves, health
+//     gates, rollback);
+//  3. apply: create and remove instances for the placement, and replace instances whose revision
+//     is not their site's target (surge first, old ones stop once the new ones are ready);
+//  4. status: counts per site and revision, the rollout's progress, conditions.
 import { randomBytes } from 'node:crypto'
 import { isApiError } from '../api/errors.js'
-import type { App, AppStatus, Instance, Node, Site } from '../api/kinds/index.js'
+import type { App, AppStatus, Instance, Node, Revision, Site, Template } from '../api/kinds/index.js'
 import { API_VERSION, getCondition, setCondition } from '../api/meta.js'
 import { templateRevision } from '../api/revision.js'
 import { isoNow, type Clock } from '../lib/clock.js'
@@ -13,11 +18,18 @@ import { schedule } from '../scheduler/schedule.js'
 import type { Cache } from '../store/cache.js'
 import type { Store } from '../store/types.js'
 import type { EventRecorder } from './events.js'
-import { WorkQueue } from './runtime/work-queue.js'
-import { buildSnapshot, isNodeReady } from './snapshot.js'
+import { WorkQueue, type ReconcileResult } from './runtime/work-queue.js'
+import { buildSnapshot, isNodeReady, requestOf } from './snapshot.js'
+import { advanceRollout, defaultStrategy, type RolloutStep, type SiteObservation } from './rollout/progress.js'
+import { planReplacements, occupants, unavailableBudget, REPLACES_ANNOTATION, type SiteInstance } from './app/replace.js'
+import { Revisions } from './app/revisions.js'
+import { NodeRoom } from './app/node-room.js'
 
 export const APP_LABEL = 'edgeplane.io/app'
 export const REVISION_LABEL = 'edgeplane.io/revision'
+
+/** The scheduler sees every instance of an app as one kind: revisions are the rollout's business. */
+const ANY_REVISION = '*'
 
 export interface AppControllerOptions {
   store: Store
@@ -28,15 +40,20 @@ export interface AppControllerOptions {
   sites: Cache<Site>
   nodes: Cache<Node>
   instances: Cache<Instance>
+  revisions?: Cache<Revision>
+  /** Gateway-reported error rate (0–1) of a host in a site, for the rollout's health gate. */
+  errorRate?: (site: string, host: string) => number | undefined
 }
 
 export class AppController {
   readonly queue: WorkQueue
   /** namespace/app → names of its instances, kept from the instance cache. */
   private owned = new Map<string, Set<string>>()
+  private revisions: Revisions | undefined
 
   constructor(private o: AppControllerOptions) {
     this.queue = new WorkQueue({ name: 'apps', clock: o.clock, log: o.log, reconcile: (k) => this.reconcile(k) })
+    if (o.revisions) this.revisions = new Revisions(o.store, o.revisions)
   }
 
   start(): void {
@@ -51,8 +68,8 @@ export class AppController {
         if (!set) this.owned.set(key, (set = new Set()))
         set.add(i.metadata.name)
       }
-      // Status changes matter only when readiness or phase moved.
-      if (ev.type !== 'MODIFIED' || prev?.status?.ready !== i.status?.ready || prev?.status?.phase !== i.status?.phase) this.queue.add(key)
+      // Status changes matter only when readiness, phase or restarts (crash loops) moved.
+      if (ev.type !== 'MODIFIED' || prev?.status?.ready !== i.status?.ready || prev?.status?.phase !== i.status?.phase || prev?.status?.restarts !== i.status?.restarts) this.queue.add(key)
     })
     const all = () => { for (const a of apps.list()) this.queue.add(keyOfApp(a.metadata.namespace!, a.metadata.name)) }
     sites.on((ev, prev) => { if (ev.type !== 'MODIFIED' || !deepEqual(prev?.spec, ev.object.spec) || !deepEqual(prev?.metadata.labels, ev.object.metadata.labels)) all() })
@@ -75,45 +92,117 @@ export class AppController {
     return [...(this.owned.get(key) ?? [])].map((n) => this.o.instances.get(ns, n)).filter((i): i is Instance => !!i)
   }
 
-  async reconcile(key: string): Promise<void> {
+  async reconcile(key: string): Promise<ReconcileResult | void> {
     const [ns, name] = key.split('/')
     const app = this.o.apps.get(ns, name)
     const mine = this.instancesOf(key)
     if (!app) {
       for (const i of mine) await this.deleteInstance(i)
+      await this.revisions?.deleteAll(ns, name)
       return
     }
     const revision = templateRevision(app.spec.template)
-    const plan = schedule(buildSnapshot(this.o), { app, appKey: key, revision })
-    for (const p of plan.place) {
-      const inst: Instance = {
-        apiVersion: API_VERSION, kind: 'Instance',
-        metadata: { name: `${name}-${randomBytes(3).toString('hex')}`.slice(-63), namespace: ns, labels: { [APP_LABEL]: name, [REVISION_LABEL]: revision } },
-        spec: { app: name, revision, node: p.node, site: p.site, template: app.spec.template },
-      }
-      await this.o.store.create(inst)
-      this.o.events.record(app, 'Normal', 'Placed', `instance ${inst.metadata.name} placed on node ${p.node} in site ${p.site}`)
-    }
+    const strategy = defaultStrategy(app.spec.rollout)
+    const lastGood = app.status?.lastGoodRevision
+    await this.revisions?.ensure(app, revision, lastGood ? [lastGood] : [], app.spec.rollout?.revisionHistoryLimit ?? 10)
+
+    // 1. Placement, revision-agnostic: replacements in progress share their old instance's slot.
+    const snapshot = buildSnapshot(this.o)
+    const inProgress = replacementNames(mine)
+    snapshot.instances = snapshot.instances
+      .filter((p) => p.app !== key || !inProgress.has(p.name))
+      .map((p) => (p.app === key ? { ...p, revision: ANY_REVISION } : p))
+    const plan = schedule(snapshot, { app, appKey: key, revision: ANY_REVISION })
     const removed = new Set(plan.remove)
-    for (const i of mine.filter((x) => removed.has(x.metadata.name))) {
+    const desired = new Map<string, number>()
+    for (const i of mine) if (!inProgress.has(i.metadata.name) && !removed.has(i.metadata.name)) desired.set(i.spec.site, (desired.get(i.spec.site) ?? 0) + 1)
+    for (const p of plan.place) desired.set(p.site, (desired.get(p.site) ?? 0) + 1)
+
+    // 2. The rollout step: which revision each site is driven to.
+    const step = advanceRollout(app.status?.rollout, {
+      revision, lastGood, strategy, paused: !!app.spec.paused, now: this.o.clock.now(),
+      sites: this.observe(app, mine, desired),
+    })
+    for (const e of step.events) this.o.events.record(app, e.type, e.reason, e.message)
+    const fallbackRevision = step.status.phase === 'RolledBack' ? lastGood! : lastGood ?? revision
+    const templateOf = (rev: string): Template | undefined => rev === revision ? app.spec.template : this.revisions?.templateOf(app, rev, mine) ?? mine.find((i) => i.spec.revision === rev)?.spec.template
+
+    // 3a. Placement changes.
+    for (const p of plan.place) {
+      let rev = step.targets.get(p.site) ?? fallbackRevision
+      let template = templateOf(rev)
+      if (!template) { rev = revision; template = app.spec.template }
+      await this.createInstance(app, p.node, p.site, rev, template)
+    }
+    for (const i of mine.filter((x) => removed.has(x.metadata.name) || (x.metadata.annotations?.[REPLACES_ANNOTATION] !== undefined && removed.has(x.metadata.annotations[REPLACES_ANNOTATION])))) {
       await this.deleteInstance(i)
       this.o.events.record(app, 'Normal', 'Removed', `instance ${i.metadata.name} removed from node ${i.spec.node}`)
     }
-    // Old revisions give way one for one to ready instances of the current revision (all of them
-    // once it is fully ready, or when nothing is wanted at all). A revision that cannot be placed,
-    // or never becomes ready, leaves the old instances serving.
-    const current = this.instancesOf(key).filter((i) => i.spec.revision === revision)
-    const old = this.instancesOf(key).filter((i) => i.spec.revision !== revision)
-    const keepOld = Math.max(0, app.spec.replicas - current.filter((i) => i.status?.ready).length)
-    if (old.length > keepOld) {
-      // Not-ready ones first: they serve nobody.
-      const doomed = old
-        .sort((a, b) => Number(!!a.status?.ready) - Number(!!b.status?.ready) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0))
-        .slice(0, old.length - keepOld)
-      for (const i of doomed) await this.deleteInstance(i)
-      this.o.events.record(app, 'Normal', 'RevisionReplaced', `${doomed.length} instance(s) of older revisions replaced by revision ${revision}`)
+
+    // 3b. Replacements toward each site's target revision.
+    const room = new NodeRoom(snapshot)
+    const request = requestOf(app.spec.template)
+    const live = mine.filter((i) => !removed.has(i.metadata.name))
+    for (const [site, target] of step.targets) {
+      const inSite = live.filter((i) => i.spec.site === site)
+      if (!inSite.length) continue
+      const template = templateOf(target)
+      if (!template) continue
+      const actions = planReplacements({
+        target, instances: inSite.map(siteInstance),
+        maxSurge: app.spec.rollout?.maxSurge ?? 1,
+        maxUnavailable: unavailableBudget(app.spec.rollout?.maxUnavailable, desired.get(site) ?? inSite.length, app.spec.rollout?.maxSurge ?? 1),
+        fits: (node) => room.fits(node, request),
+        nodes: room.nodesOf(site, request),
+      })
+      for (const c of actions.create) {
+        room.take(c.node, request)
+        await this.createInstance(app, c.node, site, target, template, c.replaces)
+      }
+      for (const n of actions.delete) {
+        const inst = inSite.find((i) => i.metadata.name === n)
+        if (inst) await this.deleteInstance(inst)
+      }
     }
-    await this.writeStatus(app, revision, plan.unplaced, plan.message, plan.reasons)
+
+    // 4. Status.
+    await this.writeStatus(app, revision, step, plan.unplaced, plan.message, plan.reasons)
+    return step.recheckMs !== undefined ? { requeueAfterMs: Math.min(step.recheckMs, 5000) } : undefined
+  }
+
+  /** What the rollout needs to know about each site the app is (or will be) in. */
+  private observe(app: App, mine: Instance[], desired: Map<string, number>): SiteObservation[] {
+    const readySites = new Set(this.o.nodes.list().filter(isNodeReady).map((n) => n.spec.site))
+    const names = new Set([...desired.keys(), ...mine.map((i) => i.spec.site)])
+    const host = app.spec.traffic?.host
+    return [...names].sort().map((site) => {
+      const rate = host ? this.o.errorRate?.(site, host) : undefined
+      return {
+        site,
+        labels: this.o.sites.get(undefined, site)?.metadata.labels ?? {},
+        online: readySites.has(site),
+        desired: desired.get(site) ?? 0,
+        instances: mine.filter((i) => i.spec.site === site).map((i) => ({ revision: i.spec.revision, ready: !!i.status?.ready, restarts: i.status?.restarts ?? 0 })),
+        ...(rate !== undefined ? { errorRate: rate } : {}),
+      }
+    })
+  }
+
+  private async createInstance(app: App, node: string, site: string, revision: string, template: Template, replaces?: string): Promise<void> {
+    const name = app.metadata.name
+    const inst: Instance = {
+      apiVersion: API_VERSION, kind: 'Instance',
+      metadata: {
+        name: `${name.slice(0, 56)}-${randomBytes(3).toString('hex')}`, namespace: app.metadata.namespace,
+        labels: { [APP_LABEL]: name, [REVISION_LABEL]: revision },
+        ...(replaces ? { annotations: { [REPLACES_ANNOTATION]: replaces } } : {}),
+      },
+      spec: { app: name, revision, node, site, template },
+    }
+    await this.o.store.create(inst)
+    this.o.events.record(app, 'Normal', replaces ? 'Replacing' : 'Placed', replaces
+      ? `instance ${inst.metadata.name} (revision ${revision}) starting on node ${node} to replace ${replaces}`
+      : `instance ${inst.metadata.name} (revision ${revision}) placed on node ${node} in site ${site}`)
   }
 
   private async deleteInstance(i: Instance): Promise<void> {
@@ -124,15 +213,21 @@ export class AppController {
     }
   }
 
-  private async writeStatus(app: App, revision: string, unplaced: number, message: string, reasons: Record<string, number>): Promise<void> {
+  private async writeStatus(app: App, revision: string, step: RolloutStep, unplaced: number, message: string, reasons: Record<string, number>): Promise<void> {
     const key = keyOfApp(app.metadata.namespace!, app.metadata.name)
     const all = this.instancesOf(key)
-    const bySite = new Map<string, { replicas: number; ready: number }>()
+    const bySite = new Map<string, { replicas: number; ready: number; updated: number }>()
+    const byRevision = new Map<string, { replicas: number; ready: number }>()
     for (const i of all) {
-      const s = bySite.get(i.spec.site) ?? { replicas: 0, ready: 0 }
+      const s = bySite.get(i.spec.site) ?? { replicas: 0, ready: 0, updated: 0 }
       s.replicas++
       if (i.status?.ready) s.ready++
+      if (i.spec.revision === revision) s.updated++
       bySite.set(i.spec.site, s)
+      const r = byRevision.get(i.spec.revision) ?? { replicas: 0, ready: 0 }
+      r.replicas++
+      if (i.status?.ready) r.ready++
+      byRevision.set(i.spec.revision, r)
     }
     const now = isoNow(this.o.clock)
     const scheduled = unplaced > 0
@@ -142,21 +237,39 @@ export class AppController {
     const available = ready >= app.spec.replicas
       ? { type: 'Available', status: 'True' as const, reason: 'ReplicasReady', message: `${ready}/${app.spec.replicas} replicas ready` }
       : { type: 'Available', status: 'False' as const, reason: 'ReplicasNotReady', message: `${ready}/${app.spec.replicas} replicas ready` }
+    const r = step.status
+    const progressing = r.phase === 'Succeeded'
+      ? { type: 'Progressing', status: 'False' as const, reason: 'RolloutSucceeded', message: r.message ?? '' }
+      : r.phase === 'RolledBack' || r.phase === 'Failed'
+        ? { type: 'Progressing', status: 'False' as const, reason: r.phase === 'RolledBack' ? 'RolloutRolledBack' : 'RolloutFailed', message: r.message ?? '' }
+        : { type: 'Progressing', status: 'True' as const, reason: r.phase === 'Paused' ? 'RolloutPaused' : 'RolloutProgressing', message: r.message ?? '' }
     let conditions = setCondition(app.status?.conditions, scheduled, now)
     conditions = setCondition(conditions, available, now)
+    conditions = setCondition(conditions, progressing, now)
+    const lastGood = step.lastGood ?? app.status?.lastGoodRevision
     const status: AppStatus = {
       observedGeneration: app.metadata.generation,
       revision,
+      ...(lastGood ? { lastGoodRevision: lastGood } : {}),
       replicas: all.length,
       readyReplicas: ready,
       updatedReplicas: all.filter((i) => i.spec.revision === revision).length,
+      availableReplicas: all.filter((i) => i.spec.revision === revision && i.status?.ready).length,
       conditions,
-      sites: [...bySite.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([site, s]) => ({ site, ...s })),
+      sites: [...bySite.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([site, s]) => {
+        const target = step.targets.get(site)
+        return { site, ...s, ...(target ? { revision: target } : {}) }
+      }),
+      revisions: [...byRevision.entries()].map(([rev, c]) => {
+        const number = this.revisions?.numberOf(app, rev)
+        return { revision: rev, ...(number !== undefined ? { number } : {}), ...c }
+      }).sort((a, b) => (a.number ?? 0) - (b.number ?? 0) || (a.revision < b.revision ? -1 : 1)),
+      rollout: r,
     }
     if (deepEqual(app.status, status)) return
     const wasScheduled = getCondition(app.status?.conditions, 'Scheduled')
     if (unplaced > 0 && (wasScheduled?.status !== 'False' || wasScheduled.message !== message)) {
-      this.o.events.record(app, 'Warning', 'FailedScheduling', `${unplaced} replica(s) not placed: ${message} (${Object.entries(reasons).map(([r, n]) => `${n} ${r}`).join(', ')})`)
+      this.o.events.record(app, 'Warning', 'FailedScheduling', `${unplaced} replica(s) not placed: ${message} (${Object.entries(reasons).map(([k, n]) => `${n} ${k}`).join(', ')})`)
     }
     try {
       await this.o.store.update({ ...app, status }, { subresource: 'status' })
@@ -166,6 +279,22 @@ export class AppController {
   }
 
   stop(): void { this.queue.stop() }
+}
+
+function siteInstance(i: Instance): SiteInstance {
+  return {
+    name: i.metadata.name, node: i.spec.node, revision: i.spec.revision, ready: !!i.status?.ready,
+    ...(i.metadata.annotations?.[REPLACES_ANNOTATION] ? { replaces: i.metadata.annotations[REPLACES_ANNOTATION] } : {}),
+  }
+}
+
+/** Instances that are replacements of another instance still present (they share its slot). */
+function replacementNames(instances: Instance[]): Set<string> {
+  const bySite = new Map<string, SiteInstance[]>()
+  for (const i of instances) bySite.set(i.spec.site, [...(bySite.get(i.spec.site) ?? []), siteInstance(i)])
+  const out = new Set<string>()
+  for (const list of bySite.values()) for (const r of occupants(list).replacements.values()) out.add(r.name)
+  return out
 }
 
 export function keyOfApp(namespace: string, name: string): string {

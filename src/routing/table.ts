@@ -31,7 +31,7 @@ export interface RouteResult {
   excluded: Excluded[]
 }
 
-interface Traffic { at: number; rps: number; saturated: boolean }
+interface Traffic { at: number; rps: number; saturated: boolean; errorRate?: number }
 
 const TRAFFIC_TTL_MS = 30_000
 const STICKY_MAX = 100_000
@@ -176,11 +176,17 @@ export class RoutingTable {
     for (const r of reports) {
       const key = `${site}|${r.host.toLowerCase()}`
       const prev = this.traffic.get(key)
-      const next = { at: now, rps: r.requests / Math.max(1, intervalSeconds), saturated: r.saturated }
+      const next: Traffic = { at: now, rps: r.requests / Math.max(1, intervalSeconds), saturated: r.saturated, ...(r.requests > 0 ? { errorRate: r.errors / r.requests } : {}) }
       if (!prev || prev.saturated !== next.saturated) changed = true
       this.traffic.set(key, next)
     }
     if (changed) this.schedule()
+  }
+
+  /** The error rate a site's gateway last reported for a host (within the freshness window). */
+  errorRate(site: string, host: string): number | undefined {
+    const t = this.traffic.get(`${site}|${host.toLowerCase()}`)
+    return t && this.o.clock.now() - t.at < TRAFFIC_TTL_MS ? t.errorRate : undefined
   }
 
   /**

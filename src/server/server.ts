@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import type { App, Instance, Node, Site } from '../api/kinds/index.js'
+import type { App, Instance, Node, Revision, Site } from '../api/kinds/index.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import { createLogger, type Logger } from '../lib/log.js'
 import { Cache } from '../store/cache.js'
@@ -110,7 +110,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const sites = new Cache<Site>(store, 'Site')
   const nodes = new Cache<Node>(store, 'Node')
   const instances = new Cache<Instance>(store, 'Instance')
-  await Promise.all([apps.start(), sites.start(), nodes.start(), instances.start()])
+  const revisions = new Cache<Revision>(store, 'Revision')
+  await Promise.all([apps.start(), sites.start(), nodes.start(), instances.start(), revisions.start()])
 
   const index = new DesiredIndex(instances.revision)
   for (const i of instances.list()) index.onInstanceEvent({ type: 'ADDED', object: i, revision: instances.revision }, undefined)
@@ -131,7 +132,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   routing.start()
   routing.onChange(() => hub.pushRoutes())
 
-  const appController = new AppController({ store, clock, log, events, apps, sites, nodes, instances })
+  const appController = new AppController({ store, clock, log, events, apps, sites, nodes, instances, revisions, errorRate: (site, host) => routing.errorRate(site, host) })
   const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 10) * 1000 })
   const siteStatus = new SiteStatusController({ store, clock, log, sites, nodes })
   appController.start()
@@ -175,7 +176,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await dns?.server.close()
       for (const end of [...streams]) end()
       await app.close()
-      for (const c of [apps, sites, nodes, instances]) c.stop()
+      for (const c of [apps, sites, nodes, instances, revisions]) c.stop()
       await statusWriter.flushed()
       if (!opts.store) await store.close()
     },

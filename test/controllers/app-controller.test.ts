@@ -74,7 +74,12 @@ test('app controller: an App becomes spec.replicas Instances spread over the sit
   assert.equal(scheduled?.status, 'True')
   assert.equal(scheduled?.message, '5/5 replicas placed on 3 sites')
   assert.equal(getCondition(app.status?.conditions, 'Available')?.status, 'False')
-  assert.deepEqual(app.status?.sites, [{ site: 's0', replicas: 2, ready: 0 }, { site: 's1', replicas: 2, ready: 0 }, { site: 's2', replicas: 1, ready: 0 }])
+  assert.deepEqual(app.status?.sites, [
+    { site: 's0', replicas: 2, ready: 0, updated: 2, revision: rev },
+    { site: 's1', replicas: 2, ready: 0, updated: 2, revision: rev },
+    { site: 's2', replicas: 1, ready: 0, updated: 1, revision: rev },
+  ])
+  assert.equal(app.status?.rollout?.phase, 'Progressing', 'a first deployment goes straight to every site')
   const placed = (await eventsOf(s.store, 'web')).filter((e) => e.reason === 'Placed')
   assert.equal(placed.length, 5)
 })
@@ -174,7 +179,7 @@ test('app controller: no ready node → unschedulable; a node turning ready gets
   assert.equal(getCondition(app.status?.conditions, 'Scheduled')?.status, 'True')
 })
 
-test('app controller: a template change replaces old instances only once the new ones are ready', async (t) => {
+test('app controller: a template change rolls out wave by wave; old instances go only once new ones are ready', async (t) => {
   const s = await setup(t)
   await s.store.create(appObj('web', { replicas: 3 }))
   await s.settle()
@@ -183,32 +188,48 @@ test('app controller: a template change replaces old instances only once the new
   await s.settle()
   const rev1 = templateRevision(template())
   const rev2 = templateRevision(template({ command: 'web2' }))
+  assert.equal((await s.app()).status?.lastGoodRevision, rev1, 'the first deployment, once ready, is the last good revision')
 
   await s.edit('web', (spec) => ({ ...spec, template: template({ command: 'web2' }) }))
   await s.settle()
   let all = await s.mine()
-  const v2 = all.filter((i) => i.spec.revision === rev2)
-  assert.equal(v2.length, 3, 'new revision placed')
-  assert.equal(all.filter((i) => i.spec.revision === rev1).length, 3, 'old ones kept while the new ones are not ready')
-  for (const i of v2) {
-    assert.equal(i.metadata.labels?.[REVISION_LABEL], rev2)
-    assert.equal(i.spec.template.command, 'web2')
-  }
+  // Canary first (the first site): one new instance beside the old one; the other sites wait.
+  const canary = all.filter((i) => i.spec.revision === rev2)
+  assert.equal(canary.length, 1)
+  assert.equal(canary[0].spec.site, 's0')
+  assert.equal(canary[0].spec.template.command, 'web2')
+  assert.equal(all.filter((i) => i.spec.revision === rev1).length, 3, 'old ones kept while the new one is not ready')
   let app = await s.app()
   assert.equal(app.status?.revision, rev2)
-  assert.equal(app.status?.replicas, 6)
-  assert.equal(app.status?.updatedReplicas, 3)
-  assert.equal(app.status?.readyReplicas, 3)
+  assert.equal(app.status?.rollout?.phase, 'Progressing')
+  assert.deepEqual(app.status?.rollout?.waves.map((w) => [w.name, w.sites.map((x) => `${x.site}:${x.state}`)]), [['canary', ['s0:Updating']], ['100%', ['s1:Pending', 's2:Pending']]])
 
-  for (const i of v2) await markReady(s.store, i)
+  await markReady(s.store, canary[0])
   await s.settle()
   all = await s.mine()
-  assert.deepEqual(all.map((i) => i.metadata.name).sort(), v2.map((i) => i.metadata.name).sort(), 'only the new revision is left')
+  assert.equal(all.filter((i) => i.spec.site === 's0').map((i) => i.spec.revision).join(), rev2, 's0 now runs only the new revision')
+  assert.equal((await s.app()).status?.rollout?.waves[0].sites[0].state, 'Soaking')
+  // The next wave starts only after the soak.
+  assert.equal(all.filter((i) => i.spec.revision === rev2).length, 1)
+  s.clock.advance(10_000)
+  await s.settle()
+  all = await s.mine()
+  const wave2 = all.filter((i) => i.spec.revision === rev2 && i.spec.site !== 's0')
+  assert.deepEqual(wave2.map((i) => i.spec.site).sort(), ['s1', 's2'])
+  for (const i of wave2) await markReady(s.store, i)
+  await s.settle()
+  s.clock.advance(10_000)
+  await s.settle()
+  all = await s.mine()
+  assert.deepEqual(all.map((i) => i.spec.revision), [rev2, rev2, rev2], 'only the new revision is left')
   app = await s.app()
+  assert.equal(app.status?.rollout?.phase, 'Succeeded')
+  assert.equal(app.status?.lastGoodRevision, rev2)
   assert.equal(app.status?.replicas, 3)
   assert.equal(app.status?.readyReplicas, 3)
   assert.equal(app.status?.updatedReplicas, 3)
-  assert.ok((await eventsOf(s.store, 'web')).some((e) => e.reason === 'RevisionReplaced'))
+  const reasons = (await eventsOf(s.store, 'web')).map((e) => e.reason)
+  for (const r of ['RolloutStarted', 'Replacing', 'WaveCompleted', 'RolloutSucceeded']) assert.ok(reasons.includes(r), r)
 })
 
 test('app controller: old instances give way one for one to ready new ones', async (t) => {
@@ -228,22 +249,26 @@ test('app controller: old instances give way one for one to ready new ones', asy
   assert.equal((await s.app()).status?.readyReplicas, 3, 'never fewer ready replicas than wanted')
 })
 
-test('app controller: a template change that cannot be placed leaves the old instances serving', async (t) => {
+test('app controller: a template change that cannot be placed leaves the old instances serving, then rolls back', async (t) => {
   const s = await setup(t)
   await s.store.create(appObj('web', { replicas: 3 }))
   await s.settle()
   for (const i of await s.mine()) await markReady(s.store, i)
   await s.settle()
   const before = (await s.mine()).map((i) => i.metadata.name).sort()
-  // More cpu than any node has: no instance of the new revision can be placed.
+  // More cpu than any node has: no instance of the new revision fits beside the old ones.
   await s.edit('web', (spec) => ({ ...spec, template: template({ resources: { cpu: '64', memory: '128Mi' } }) }))
   await s.settle()
   assert.deepEqual((await s.mine()).map((i) => i.metadata.name).sort(), before)
+  assert.equal((await s.app()).status?.readyReplicas, 3)
+  // The canary never becomes ready: past the ready deadline the rollout rolls back.
+  s.clock.advance(121_000)
+  await s.settle()
   const app = await s.app()
-  assert.equal(app.status?.readyReplicas, 3)
-  const cond = getCondition(app.status?.conditions, 'Scheduled')
-  assert.equal(cond?.status, 'False')
-  assert.equal(cond?.message, '0/3 sites available: 3 insufficient cpu')
+  assert.equal(app.status?.rollout?.phase, 'RolledBack')
+  assert.match(app.status?.rollout?.message ?? '', /not fully updated and ready within 120s/)
+  assert.deepEqual((await s.mine()).map((i) => i.metadata.name).sort(), before, 'the old instances served throughout')
+  assert.ok((await eventsOf(s.store, 'web')).some((e) => e.reason === 'RolloutRolledBack' && e.type === 'Warning'))
 })
 
 test('app controller: scaling to zero during an update removes everything', async (t) => {

@@ -53,6 +53,41 @@ export const PlacementSchema = Type.Object({
   maxPerSite: Type.Optional(Type.Integer({ minimum: 1 })),
 }, Strict)
 
+const IntOrPercent = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\d{1,3}%$' })], { description: 'a count, or a percentage like "25%"' })
+
+export const RolloutSchema = Type.Object({
+  /** The first wave: sites by name and/or label. Default: the first site (by name). */
+  canary: Type.Optional(Type.Object({
+    sites: Type.Optional(Type.Array(Type.String())),
+    selector: Type.Optional(SelectorSchema),
+  }, Strict)),
+  /** After the canary, cumulative percentages of the app's sites, e.g. [10, 50, 100]. */
+  waves: Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), { default: [100], minItems: 1, maxItems: 20 }),
+  /** Instances of a site that may be unavailable at once while it updates. */
+  maxUnavailable: Type.Optional(IntOrPercent),
+  /** Extra instances a site may run while it updates (new started before old stop). */
+  maxSurge: Type.Integer({ minimum: 0, default: 1 }),
+  /** Sites updating at the same time. */
+  maxConcurrentSites: Type.Integer({ minimum: 1, default: 10 }),
+  /** How long an updated site must stay healthy before the rollout counts it done. */
+  soakSeconds: Type.Number({ minimum: 0, default: 10 }),
+  /** What makes a site fail the health gate. */
+  gate: Type.Object({
+    /** Restarts of an updated instance beyond this (a crash loop) fail the gate. */
+    maxRestarts: Type.Integer({ minimum: 0, default: 2 }),
+    /** An updated site not fully ready within this fails the gate (failing probes). */
+    readyTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 120 }),
+    /** Gateway-reported error rate (0–1) above this fails the gate. */
+    maxErrorRate: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
+  }, { ...Strict, default: {} }),
+  /** On a failed gate: roll back to the last good revision (true) or pause (false). */
+  autoRollback: Type.Boolean({ default: true }),
+  /** Sites whose nodes are all down: skip them (they converge when back) or count them as failures. */
+  offlineSites: StringEnum(['skip', 'fail'] as const, { default: 'skip' }),
+  /** Revisions kept for undo. */
+  revisionHistoryLimit: Type.Integer({ minimum: 1, default: 10 }),
+}, Strict)
+
 export const AppSpecSchema = Type.Object({
   replicas: Type.Integer({ minimum: 0, maximum: 100000, default: 1 }),
   template: TemplateSchema,
@@ -61,20 +96,66 @@ export const AppSpecSchema = Type.Object({
     host: Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253 }),
     port: Type.String({ pattern: PORT_NAME_PATTERN }),
   }, Strict)),
+  rollout: Type.Optional(RolloutSchema),
+  /** A paused rollout starts no further sites (those under way finish). */
+  paused: Type.Optional(Type.Boolean()),
+}, Strict)
+
+export const ROLLOUT_PHASES = ['Progressing', 'Paused', 'Succeeded', 'Failed', 'RolledBack'] as const
+export const WAVE_STATES = ['Pending', 'Updating', 'Soaking', 'Done', 'Failed', 'Skipped'] as const
+
+export const RolloutStatusSchema = Type.Object({
+  /** The revision being rolled out. */
+  revision: Type.String(),
+  /** The last good revision it replaces (none on a first deployment). */
+  from: Type.Optional(Type.String()),
+  phase: StringEnum(ROLLOUT_PHASES),
+  message: Type.Optional(Type.String()),
+  startedAt: Type.String(),
+  finishedAt: Type.Optional(Type.String()),
+  wave: Type.Integer({ minimum: 0 }),
+  waves: Type.Array(Type.Object({
+    name: Type.String(),
+    sites: Type.Array(Type.Object({
+      site: Type.String(),
+      state: StringEnum(WAVE_STATES),
+      /** When the site started updating, and when it became fully updated and ready. */
+      startedAt: Type.Optional(Type.String()),
+      readyAt: Type.Optional(Type.String()),
+      message: Type.Optional(Type.String()),
+    }, Strict)),
+  }, Strict)),
 }, Strict)
 
 export const AppStatusSchema = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
+  /** The revision of spec.template. */
   revision: Type.Optional(Type.String()),
+  /** The last revision that finished a rollout: what a failed rollout rolls back to. */
+  lastGoodRevision: Type.Optional(Type.String()),
   replicas: Type.Integer({ minimum: 0 }),
   readyReplicas: Type.Integer({ minimum: 0 }),
+  /** Instances of the current revision. */
   updatedReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Ready instances of the current revision. */
+  availableReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
   conditions: Type.Optional(Type.Array(ConditionSchema)),
   sites: Type.Optional(Type.Array(Type.Object({
     site: Type.String(),
     replicas: Type.Integer(),
     ready: Type.Integer(),
+    /** Instances of the current revision in this site. */
+    updated: Type.Optional(Type.Integer()),
+    /** The revision this site is being driven to (absent: it keeps what it runs). */
+    revision: Type.Optional(Type.String()),
   }, Strict))),
+  revisions: Type.Optional(Type.Array(Type.Object({
+    revision: Type.String(),
+    number: Type.Optional(Type.Integer()),
+    replicas: Type.Integer(),
+    ready: Type.Integer(),
+  }, Strict))),
+  rollout: Type.Optional(RolloutStatusSchema),
 }, Strict)
 
 export const AppSchema = envelope('App', AppSpecSchema, AppStatusSchema)
@@ -83,4 +164,6 @@ export type AppStatus = Static<typeof AppStatusSchema>
 export type Template = Static<typeof TemplateSchema>
 export type Probe = Static<typeof ProbeSchema>
 export type Placement = Static<typeof PlacementSchema>
+export type Rollout = Static<typeof RolloutSchema>
+export type RolloutStatus = Static<typeof RolloutStatusSchema>
 export interface App { apiVersion: string; kind: 'App'; metadata: ObjectMeta; spec: AppSpec; status?: AppStatus }

@@ -6,6 +6,7 @@ import { AppSchema, type App } from './app.js'
 import { InstanceSchema } from './instance.js'
 import { EventSchema } from './event.js'
 import { TokenSchema } from './token.js'
+import { RevisionSchema } from './revision.js'
 import { parseCpu, parseMemory } from '../quantity.js'
 import type { Cause } from '../errors.js'
 import type { Resource } from '../meta.js'
@@ -16,6 +17,7 @@ export * from './app.js'
 export * from './instance.js'
 export * from './event.js'
 export * from './token.js'
+export * from './revision.js'
 export type { Capacity, Geo } from './common.js'
 
 export interface KindInfo {
@@ -37,6 +39,7 @@ export const KINDS: KindInfo[] = [
   { kind: 'Site', plural: 'sites', singular: 'site', shortNames: ['st'], namespaced: false, schema: SiteSchema, hasStatus: true },
   { kind: 'Node', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false, schema: NodeSchema, hasStatus: true },
   { kind: 'App', plural: 'apps', singular: 'app', shortNames: [], namespaced: true, schema: AppSchema, hasStatus: true, check: checkApp },
+  { kind: 'Revision', plural: 'revisions', singular: 'revision', shortNames: ['rev'], namespaced: true, schema: RevisionSchema, hasStatus: false },
   { kind: 'Instance', plural: 'instances', singular: 'instance', shortNames: ['inst', 'in'], namespaced: true, schema: InstanceSchema, hasStatus: true },
   { kind: 'Event', plural: 'events', singular: 'event', shortNames: ['ev'], namespaced: true, schema: EventSchema, hasStatus: false },
   { kind: 'Token', plural: 'tokens', singular: 'token', shortNames: [], namespaced: false, schema: TokenSchema, hasStatus: true, internal: true },
