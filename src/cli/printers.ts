@@ -38,16 +38,16 @@ export const PRINTERS: Record<string, Printer> = {
     },
   },
   App: {
-    headers: ['NAME', 'DESIRED', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'SITES', 'AGE'],
-    wide: ['REVISION', 'HOST', 'SCHEDULED'],
+    headers: ['NAME', 'DESIRED', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'SITES', 'ROLLOUT', 'AGE'],
+    wide: ['REVISION', 'LAST GOOD', 'HOST', 'SCHEDULED'],
     row: (o, now) => {
       const a = o as App
       return [a.metadata.name, String(a.spec.replicas), `${a.status?.readyReplicas ?? 0}/${a.spec.replicas}`, String(a.status?.updatedReplicas ?? 0),
-        String(Math.min(a.status?.readyReplicas ?? 0, a.spec.replicas)), String(a.status?.sites?.length ?? 0), age(a.metadata.creationTimestamp, now)]
+        String(a.status?.availableReplicas ?? 0), String(a.status?.sites?.length ?? 0), a.spec.paused && a.status?.rollout?.phase !== 'Succeeded' ? 'Paused' : a.status?.rollout?.phase ?? '-', age(a.metadata.creationTimestamp, now)]
     },
     wideRow: (o) => {
       const a = o as App
-      return [a.status?.revision ?? '-', a.spec.traffic?.host ?? '-', getCondition(a.status?.conditions, 'Scheduled')?.message ?? '-']
+      return [a.status?.revision ?? '-', a.status?.lastGoodRevision ?? '-', a.spec.traffic?.host ?? '-', getCondition(a.status?.conditions, 'Scheduled')?.message ?? '-']
     },
   },
   Instance: {

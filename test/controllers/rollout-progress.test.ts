@@ -32,7 +32,7 @@ function converge(s: SiteObservation[], targets: Map<string, string>, ready = tr
 const states = (st: RolloutStatus) => st.waves.map((w) => `${w.name}:${w.sites.map((x) => `${x.site}=${x.state}`).join(',')}`).join(' | ')
 
 test('waves: canary by name or label, then cumulative percentages; a last wave always reaches 100%', () => {
-  const refs = ['e', 'a', 'c', 'b', 'd'].map((name) => ({ name, labels: name === 'd' ? { canary: 'yes' } : {} }))
+  const refs = ['e', 'a', 'c', 'b', 'd'].map((name) => ({ name, labels: (name === 'd' ? { canary: 'yes' } : {}) as Record<string, string> }))
   assert.deepEqual(planWaves(refs, { waves: [40] }), [{ name: 'canary', sites: ['a'] }, { name: '40%', sites: ['b'] }, { name: '100%', sites: ['c', 'd', 'e'] }])
   assert.deepEqual(planWaves(refs, { waves: [100], canary: { selector: { matchLabels: { canary: 'yes' } } } }).map((w) => w.sites), [['d'], ['a', 'b', 'c', 'e']])
   assert.deepEqual(planWaves(refs, { waves: [100], canary: { sites: ['e', 'c'] } })[0].sites, ['c', 'e'])
