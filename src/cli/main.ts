@@ -13,6 +13,7 @@ import { registerLogs } from './commands/logs.js'
 import { registerServer } from './commands/server.js'
 import { registerToken } from './commands/token.js'
 import { registerRoute } from './commands/route.js'
+import { registerRollout } from './commands/rollout.js'
 
 export function buildProgram(): Command {
   const program = new Command('edgeplane')
@@ -24,7 +25,6 @@ export function buildProgram(): Command {
     .option('-n, --namespace <ns>', 'namespace of namespaced resources', 'default')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-  for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerRoute, registerToken, registerLogin]) register(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }
