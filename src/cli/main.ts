@@ -25,6 +25,7 @@ export function buildProgram(): Command {
     .option('-n, --namespace <ns>', 'namespace of namespaced resources', 'default')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerRollout, registerRoute, registerToken, registerLogin]) register(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }
