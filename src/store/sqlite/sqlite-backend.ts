@@ -8,11 +8,22 @@ import { DDL, SQL } from '../sql/schema.js'
 
 type Stmt = Database.Statement<unknown[], unknown>
 
+interface PendingWrite {
+  kind: string
+  namespace: string
+  name: string
+  mutate: Mutation
+  resolve: (ev: WatchEvent) => void
+  reject: (err: unknown) => void
+}
+
 export class SqliteBackend implements Backend {
   readonly driver = 'sqlite'
   private db: Database.Database
   private stmts: Record<keyof typeof SQL, Stmt>
   private commitTx: (kind: string, ns: string, name: string, mutate: Mutation) => WatchEvent
+  private batchTx: (batch: PendingWrite[], results: (WatchEvent | { error: unknown })[]) => void
+  private pending: PendingWrite[] = []
 
   constructor(path: string) {
     this.db = new Database(path)
@@ -36,7 +47,17 @@ export class SqliteBackend implements Backend {
       this.stmts.append.run(revision, kind, ns, name, ev.type, value)
       this.stmts.setRevision.run(revision)
       return { type: ev.type, revision, object: JSON.parse(value) }
-    }).immediate as unknown as (kind: string, ns: string, name: string, mutate: Mutation) => WatchEvent
+    }) as unknown as (kind: string, ns: string, name: string, mutate: Mutation) => WatchEvent
+    // The outer transaction; each write runs in a nested one (a savepoint).
+    this.batchTx = this.db.transaction((batch: PendingWrite[], results: (WatchEvent | { error: unknown })[]) => {
+      for (const op of batch) {
+        try {
+          results.push(this.commitTx(op.kind, op.namespace, op.name, op.mutate))
+        } catch (error) {
+          results.push({ error })
+        }
+      }
+    }).immediate as unknown as (batch: PendingWrite[], results: (WatchEvent | { error: unknown })[]) => void
   }
 
   async get(kind: string, namespace: string, name: string): Promise<Resource | undefined> {
@@ -52,8 +73,33 @@ export class SqliteBackend implements Backend {
     return read()
   }
 
-  async commit(kind: string, namespace: string, name: string, mutate: Mutation): Promise<WatchEvent> {
-    return this.commitTx(kind, namespace, name, mutate)
+  /**
+   * Group commit: writes issued in the same turn of the event loop share one transaction and one
+   * fsync, each in its own savepoint (a failed one changes nothing and fails alone). Every write is
+   * acknowledged only after the transaction holding it is durable.
+   */
+  commit(kind: string, namespace: string, name: string, mutate: Mutation): Promise<WatchEvent> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ kind, namespace, name, mutate, resolve, reject })
+      if (this.pending.length === 1) setImmediate(() => this.flush())
+    })
+  }
+
+  private flush(): void {
+    const batch = this.pending
+    this.pending = []
+    const results: (WatchEvent | { error: unknown })[] = []
+    try {
+      this.batchTx(batch, results)
+    } catch (err) {
+      for (const op of batch) op.reject(err)
+      return
+    }
+    batch.forEach((op, i) => {
+      const r = results[i]
+      if ('error' in r) op.reject(r.error)
+      else op.resolve(r)
+    })
   }
 
   async history(after: number, kind: string | undefined): Promise<WatchEvent[]> {
