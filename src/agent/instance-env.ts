@@ -12,6 +12,11 @@ export function instanceEnv(d: DesiredInstance, ctx: { address: string; node: st
   const names = (d.template.ports ?? []).map((p) => p.name)
   if (names.length) env.PORT = String(ctx.ports[names[0]])
   for (const n of names) env[portEnvName(n)] = String(ctx.ports[n])
+  if (d.sessionKey) {
+    // Session apps check the tokens their users bring with this key (see examples/game).
+    env.EDGEPLANE_SESSION_KEY = d.sessionKey
+    env.EDGEPLANE_SESSION_SLOTS = String(d.slots ?? 1)
+  }
   Object.assign(env, {
     EDGEPLANE_INSTANCE: d.name, EDGEPLANE_NAMESPACE: d.namespace, EDGEPLANE_APP: d.app,
     EDGEPLANE_REVISION: d.revision, EDGEPLANE_NODE: ctx.node, EDGEPLANE_SITE: ctx.site,

@@ -16,6 +16,8 @@ export const DesiredInstanceSchema = Type.Object({
   app: Type.String(),
   revision: Type.String(),
   template: TemplateSchema,
+  sessionKey: Type.Optional(Type.String()),
+  slots: Type.Optional(Type.Integer({ minimum: 1 })),
 }, Strict)
 export type DesiredInstance = Static<typeof DesiredInstanceSchema>
 

@@ -18,6 +18,12 @@ export function age(iso: string | undefined, now = Date.now()): string {
   return `${Math.floor(h / 24)}d`
 }
 
+/** Time left until an ISO instant ("45s", "12m"; "0s" once past). */
+export function until(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return '-'
+  return age(new Date(now - Math.max(0, Date.parse(iso) - now)).toISOString(), now)
+}
+
 export function bytes(n: number | undefined): string {
   if (n === undefined) return '-'
   if (n < 1024) return `${n}B`

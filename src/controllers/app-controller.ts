@@ -24,6 +24,8 @@ import { advanceRollout, defaultStrategy, type RolloutStep, type SiteObservation
 import { planReplacements, occupants, unavailableBudget, REPLACES_ANNOTATION, type SiteInstance } from './app/replace.js'
 import { Revisions } from './app/revisions.js'
 import { NodeRoom } from './app/node-room.js'
+import { newSessionKey } from '../sessions/token.js'
+import type { Plan } from '../scheduler/types.js'
 
 export const APP_LABEL = 'edgeplane.io/app'
 export const REVISION_LABEL = 'edgeplane.io/revision'
@@ -43,6 +45,14 @@ export interface AppControllerOptions {
   revisions?: Cache<Revision>
   /** Gateway-reported error rate (0–1) of a host in a site, for the rollout's health gate. */
   errorRate?: (site: string, host: string) => number | undefined
+  /** Session pools: for apps with spec.sessions, how many instances each site wants. */
+  pools?: PoolPlanner
+}
+
+export interface PoolPlanner {
+  poolSites(app: App): string[]
+  desired(app: App, site: string): number
+  removable(app: App, site: string): string[]
 }
 
 export class AppController {
@@ -112,7 +122,9 @@ export class AppController {
     snapshot.instances = snapshot.instances
       .filter((p) => p.app !== key || !inProgress.has(p.name))
       .map((p) => (p.app === key ? { ...p, revision: ANY_REVISION } : p))
-    const plan = schedule(snapshot, { app, appKey: key, revision: ANY_REVISION })
+    const plan = app.spec.sessions && this.o.pools
+      ? planPools(app, this.o.pools, mine.filter((i) => !inProgress.has(i.metadata.name)), new NodeRoom(snapshot), requestOf(app.spec.template))
+      : schedule(snapshot, { app, appKey: key, revision: ANY_REVISION })
     const removed = new Set(plan.remove)
     const desired = new Map<string, number>()
     for (const i of mine) if (!inProgress.has(i.metadata.name) && !removed.has(i.metadata.name)) desired.set(i.spec.site, (desired.get(i.spec.site) ?? 0) + 1)
@@ -167,7 +179,9 @@ export class AppController {
 
     // 4. Status.
     await this.writeStatus(app, revision, step, plan.unplaced, plan.message, plan.reasons)
-    return step.recheckMs !== undefined ? { requeueAfterMs: Math.min(step.recheckMs, 5000) } : undefined
+    // Session pools shrink on a timer (idle instances), so look again every few seconds.
+    const recheck = Math.min(step.recheckMs ?? Infinity, app.spec.sessions ? 5000 : Infinity, 5000)
+    return recheck !== Infinity && (step.recheckMs !== undefined || app.spec.sessions) ? { requeueAfterMs: recheck } : undefined
   }
 
   /** What the rollout needs to know about each site the app is (or will be) in. */
@@ -190,6 +204,7 @@ export class AppController {
 
   private async createInstance(app: App, node: string, site: string, revision: string, template: Template, replaces?: string): Promise<void> {
     const name = app.metadata.name
+    const session = app.spec.sessions ? { sessionKey: newSessionKey(), slots: app.spec.sessions.slotsPerInstance ?? 1 } : {}
     const inst: Instance = {
       apiVersion: API_VERSION, kind: 'Instance',
       metadata: {
@@ -197,7 +212,7 @@ export class AppController {
         labels: { [APP_LABEL]: name, [REVISION_LABEL]: revision },
         ...(replaces ? { annotations: { [REPLACES_ANNOTATION]: replaces } } : {}),
       },
-      spec: { app: name, revision, node, site, template },
+      spec: { app: name, revision, node, site, template, ...session },
     }
     await this.o.store.create(inst)
     this.o.events.record(app, 'Normal', replaces ? 'Replacing' : 'Placed', replaces
@@ -299,4 +314,35 @@ function replacementNames(instances: Instance[]): Set<string> {
 
 export function keyOfApp(namespace: string, name: string): string {
   return `${namespace}/${name}`
+}
+
+/**
+ * Placement of a session app: each usable site gets the pool size the session service wants; idle
+ * instances beyond it stop (only idle ones: a session is never cut short by scaling).
+ */
+function planPools(app: App, pools: PoolPlanner, occupants: Instance[], room: NodeRoom, request: { cpu: number; memory: number }): Plan {
+  const sites = new Set(pools.poolSites(app))
+  const bySite = new Map<string, Instance[]>()
+  for (const i of occupants) bySite.set(i.spec.site, [...(bySite.get(i.spec.site) ?? []), i])
+  const place: Plan['place'] = []
+  const remove: string[] = []
+  let unplaced = 0
+  for (const site of [...new Set([...sites, ...bySite.keys()])].sort()) {
+    const have = bySite.get(site) ?? []
+    // A site that is down (or left the placement) keeps what it runs: no cold start to pay when it returns.
+    const want = sites.has(site) ? pools.desired(app, site) : have.length
+    if (want > have.length) {
+      for (let k = have.length; k < want; k++) {
+        const node = room.nodesOf(site, request)[0]
+        if (!node) { unplaced += want - k; break }
+        room.take(node, request)
+        place.push({ node, site })
+      }
+    } else if (want < have.length) {
+      const names = new Set(have.map((i) => i.metadata.name))
+      remove.push(...pools.removable(app, site).filter((n) => names.has(n)).slice(0, have.length - want))
+    }
+  }
+  const message = unplaced ? `${unplaced} pool instance(s) do not fit on any node of their site` : `session pools on ${sites.size} site(s)`
+  return { place, remove, unplaced, reasons: unplaced ? { 'insufficient capacity': unplaced } : {}, message }
 }

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import type { App, Instance, Node, Revision, Site } from '../api/kinds/index.js'
+import type { App, Instance, Node, Revision, Session, Site } from '../api/kinds/index.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import { createLogger, type Logger } from '../lib/log.js'
 import { Cache } from '../store/cache.js'
@@ -23,6 +23,7 @@ import { createGeoLocator } from '../routing/geo/locator.js'
 import { RoutingTable } from '../routing/table.js'
 import { TableAnswerSource } from '../routing/dns-source.js'
 import { DnsServer } from '../routing/dns/server.js'
+import { SessionService } from '../sessions/service.js'
 import { VERSION } from '../version.js'
 import { ensurePki, loadOperatorTls, serverNames } from './tls/pki.js'
 
@@ -111,7 +112,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const nodes = new Cache<Node>(store, 'Node')
   const instances = new Cache<Instance>(store, 'Instance')
   const revisions = new Cache<Revision>(store, 'Revision')
-  await Promise.all([apps.start(), sites.start(), nodes.start(), instances.start(), revisions.start()])
+  const sessionCache = new Cache<Session>(store, 'Session')
+  await Promise.all([apps.start(), sites.start(), nodes.start(), instances.start(), revisions.start(), sessionCache.start()])
 
   const index = new DesiredIndex(instances.revision)
   for (const i of instances.list()) index.onInstanceEvent({ type: 'ADDED', object: i, revision: instances.revision }, undefined)
@@ -132,9 +134,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   routing.start()
   routing.onChange(() => hub.pushRoutes())
 
-  const appController = new AppController({ store, clock, log, events, apps, sites, nodes, instances, revisions, errorRate: (site, host) => routing.errorRate(site, host) })
+  let appController!: AppController
+  const sessions = new SessionService({
+    store, clock, log, apps, sites, nodes, instances, sessions: sessionCache, geo,
+    connected: (node) => !!hub.stats.get(node)?.connected,
+    onPoolChange: (appKey) => appController.queue.add(appKey),
+  })
+  appController = new AppController({ store, clock, log, events, apps, sites, nodes, instances, revisions, errorRate: (site, host) => routing.errorRate(site, host), pools: sessions })
   const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 10) * 1000 })
   const siteStatus = new SiteStatusController({ store, clock, log, sites, nodes })
+  sessions.start()
   appController.start()
   nodeLifecycle.start()
   siteStatus.start()
@@ -142,7 +151,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compactor = startCompactor(store, clock, log)
 
   const streams = new Set<() => void>()
-  const app = await buildHttpApp({ store, tokens, hub, routing, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key }, caPem: tls.ca } : {}) })
+  const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key }, caPem: tls.ca } : {}) })
   await app.listen({ host, port })
   const addr = app.server.address() as AddressInfo
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
@@ -169,6 +178,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       closed = true
       compactor.cancel()
       appController.stop()
+      sessions.stop()
       nodeLifecycle.stop()
       siteStatus.stop()
       events.stop()
@@ -176,7 +186,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await dns?.server.close()
       for (const end of [...streams]) end()
       await app.close()
-      for (const c of [apps, sites, nodes, instances, revisions]) c.stop()
+      for (const c of [apps, sites, nodes, instances, revisions, sessionCache]) c.stop()
       await statusWriter.flushed()
       if (!opts.store) await store.close()
     },

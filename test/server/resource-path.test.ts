@@ -39,7 +39,7 @@ test('the path is taken as already decoded (no second decoding)', () => {
 })
 
 test('unknown plurals, internal kinds and wrong shapes are typed errors', () => {
-  fails('widgets', 'UnknownKind', /no resource type "widgets" \(served: sites, nodes, apps, revisions, instances, events\)/)
+  fails('widgets', 'UnknownKind', /no resource type "widgets" \(served: sites, nodes, apps, revisions, instances, sessions, events\)/)
   fails('tokens', 'UnknownKind')
   fails('', 'UnknownKind')
   fails('namespaces/default', 'NotFound', /namespaces\/\{namespace\}\/\{plural\}/)

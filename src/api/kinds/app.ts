@@ -88,6 +88,22 @@ export const RolloutSchema = Type.Object({
   revisionHistoryLimit: Type.Integer({ minimum: 1, default: 10 }),
 }, Strict)
 
+export const SessionPoolSchema = Type.Object({
+  /** Sessions one instance hosts at once. */
+  slotsPerInstance: Type.Integer({ minimum: 1, maximum: 1000, default: 1 }),
+  /** Free slots kept ready (instances pre-started) in each site; 0 scales idle sites to zero. */
+  warmPerSite: Type.Integer({ minimum: 0, default: 1 }),
+  /** Instances per site at most. */
+  maxPerSite: Type.Integer({ minimum: 1, default: 10 }),
+  /** Session lifetime when the caller asks for none, and the most it may ask for. */
+  defaultTtlSeconds: Type.Integer({ minimum: 1, default: 300 }),
+  maxTtlSeconds: Type.Integer({ minimum: 1, default: 86400 }),
+  /** An idle instance beyond the warm pool stops after this long. */
+  scaleDownAfterSeconds: Type.Number({ minimum: 0, default: 30 }),
+  /** The scheme of the endpoint URL handed to users (ws for a WebSocket game server). */
+  urlScheme: StringEnum(['http', 'https', 'ws', 'wss'] as const, { default: 'http' }),
+}, Strict)
+
 export const AppSpecSchema = Type.Object({
   replicas: Type.Integer({ minimum: 0, maximum: 100000, default: 1 }),
   template: TemplateSchema,
@@ -97,6 +113,8 @@ export const AppSpecSchema = Type.Object({
     port: Type.String({ pattern: PORT_NAME_PATTERN }),
   }, Strict)),
   rollout: Type.Optional(RolloutSchema),
+  /** On-demand instances for end users (sessions): pools per site replace spec.replicas. */
+  sessions: Type.Optional(SessionPoolSchema),
   /** A paused rollout starts no further sites (those under way finish). */
   paused: Type.Optional(Type.Boolean()),
 }, Strict)
@@ -165,5 +183,6 @@ export type Template = Static<typeof TemplateSchema>
 export type Probe = Static<typeof ProbeSchema>
 export type Placement = Static<typeof PlacementSchema>
 export type Rollout = Static<typeof RolloutSchema>
+export type SessionPool = Static<typeof SessionPoolSchema>
 export type RolloutStatus = Static<typeof RolloutStatusSchema>
 export interface App { apiVersion: string; kind: 'App'; metadata: ObjectMeta; spec: AppSpec; status?: AppStatus }

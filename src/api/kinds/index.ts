@@ -7,6 +7,7 @@ import { InstanceSchema } from './instance.js'
 import { EventSchema } from './event.js'
 import { TokenSchema } from './token.js'
 import { RevisionSchema } from './revision.js'
+import { SessionSchema } from './session.js'
 import { parseCpu, parseMemory } from '../quantity.js'
 import type { Cause } from '../errors.js'
 import type { Resource } from '../meta.js'
@@ -18,6 +19,7 @@ export * from './instance.js'
 export * from './event.js'
 export * from './token.js'
 export * from './revision.js'
+export * from './session.js'
 export type { Capacity, Geo } from './common.js'
 
 export interface KindInfo {
@@ -31,6 +33,8 @@ export interface KindInfo {
   internal?: boolean
   /** Whether the kind has a status subresource (written apart from spec). */
   hasStatus: boolean
+  /** Served for reading (and delete) only: created by the server (e.g. sessions via POST /v1/sessions). */
+  readOnly?: string
   /** Checks a schema cannot express; returns causes with field paths. */
   check?: (obj: Resource) => Cause[]
 }
@@ -41,6 +45,7 @@ export const KINDS: KindInfo[] = [
   { kind: 'App', plural: 'apps', singular: 'app', shortNames: [], namespaced: true, schema: AppSchema, hasStatus: true, check: checkApp },
   { kind: 'Revision', plural: 'revisions', singular: 'revision', shortNames: ['rev'], namespaced: true, schema: RevisionSchema, hasStatus: false },
   { kind: 'Instance', plural: 'instances', singular: 'instance', shortNames: ['inst', 'in'], namespaced: true, schema: InstanceSchema, hasStatus: true },
+  { kind: 'Session', plural: 'sessions', singular: 'session', shortNames: ['sess'], namespaced: true, schema: SessionSchema, hasStatus: true, readOnly: 'sessions are created with POST /v1/sessions (edgeplane session create) and ended with DELETE /v1/sessions/{id}' },
   { kind: 'Event', plural: 'events', singular: 'event', shortNames: ['ev'], namespaced: true, schema: EventSchema, hasStatus: false },
   { kind: 'Token', plural: 'tokens', singular: 'token', shortNames: [], namespaced: false, schema: TokenSchema, hasStatus: true, internal: true },
 ]

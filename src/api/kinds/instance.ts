@@ -11,6 +11,10 @@ export const InstanceSpecSchema = Type.Object({
   node: Type.String(),
   site: Type.String(),
   template: TemplateSchema,
+  /** For session apps: the key this instance checks session tokens with (EDGEPLANE_SESSION_KEY). */
+  sessionKey: Type.Optional(Type.String()),
+  /** For session apps: how many sessions it hosts (EDGEPLANE_SESSION_SLOTS). */
+  slots: Type.Optional(Type.Integer({ minimum: 1 })),
 }, Strict)
 
 export const InstanceStatusSchema = Type.Object({

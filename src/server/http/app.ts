@@ -15,6 +15,8 @@ import { registerResourceRoutes } from './resources.js'
 import { registerTokenRoutes } from './tokens.js'
 import { registerRouteRoutes } from './route.js'
 import type { RoutingTable } from '../../routing/table.js'
+import { registerSessionRoutes } from './sessions.js'
+import type { SessionService } from '../../sessions/service.js'
 
 declare module 'fastify' {
   interface FastifyRequest { principal?: Principal }
@@ -25,6 +27,7 @@ export interface HttpDeps {
   tokens: TokenService
   hub: LinkHub
   routing?: RoutingTable
+  sessions?: SessionService
   log: Logger
   metrics: ServerMetrics
   version: string
@@ -113,6 +116,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   registerDiscoveryRoutes(app, d.version)
   registerTokenRoutes(app, d.tokens)
   if (d.routing) registerRouteRoutes(app, d.routing)
+  if (d.sessions) registerSessionRoutes(app, d.sessions)
   registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)

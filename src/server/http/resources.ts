@@ -39,6 +39,7 @@ export function registerResourceRoutes(app: FastifyInstance, { store, logs, stre
         if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) throw new ApiError('BadRequest', `tailLines "${q.tailLines}" is not a whole number of lines`)
         return logs.stream(req, reply, path.namespace!, path.name!, { follow: isTrue(q.follow), tailLines })
       }
+      if (path.info.readOnly && req.method !== 'GET' && req.method !== 'DELETE') throw new ApiError('MethodNotAllowed', path.info.readOnly)
       switch (req.method) {
         case 'GET':
           if (path.name === undefined) return isTrue(q.watch) ? watch(store, path, q, req, reply, streams) : list(store, path, q)

@@ -102,5 +102,7 @@ export function toDesired(inst: Instance): DesiredInstance {
     app: inst.spec.app,
     revision: inst.spec.revision,
     template: inst.spec.template,
+    ...(inst.spec.sessionKey ? { sessionKey: inst.spec.sessionKey } : {}),
+    ...(inst.spec.slots ? { slots: inst.spec.slots } : {}),
   }
 }

@@ -1,0 +1,397 @@
+// Sessions: an instance slot for one end user, near them, in milliseconds. Warm slots come from the
+// per-site pools (instances started ahead of demand); when the nearest growable site has none, a
+// cold start is waited for within the caller's deadline; beyond it the answer is 503 with the
+// reason and when to retry. Sessions are Session resources (durable before they are answered);
+// slot bookkeeping lives in memory, one writer per site pool. Expiry, release and lost instances
+// recycle slots.
+import { randomBytes } from 'node:crypto'
+import { isIP } from 'node:net'
+import { ApiError, isApiError } from '../api/errors.js'
+import type { App, Instance, Node, Session, SessionPool, Site } from '../api/kinds/index.js'
+import { API_VERSION } from '../api/meta.js'
+import { isoNow, type Clock, type TimerHandle } from '../lib/clock.js'
+import type { Logger } from '../lib/log.js'
+import type { Cache } from '../store/cache.js'
+import type { Store } from '../store/types.js'
+import { siteReason } from '../scheduler/feasibility.js'
+import { isNodeReady, nodeInfo, siteInfo } from '../controllers/snapshot.js'
+import { distanceKm } from '../routing/policy.js'
+import type { GeoLocator, GeoPoint } from '../routing/types.js'
+import { desiredInstances, Pool, type PoolInstance } from './pool.js'
+import { signSessionToken } from './token.js'
+
+export const SESSION_DEFAULTS: Required<SessionPool> = { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 10, defaultTtlSeconds: 300, maxTtlSeconds: 86400, scaleDownAfterSeconds: 30, urlScheme: 'http' }
+
+export interface CreateSessionRequest {
+  app: string
+  namespace?: string
+  clientIp?: string
+  location?: GeoPoint
+  idempotencyKey?: string
+  ttlSeconds?: number
+  deadlineMs?: number
+  metadata?: Record<string, string>
+}
+
+export interface SessionView {
+  id: string
+  namespace: string
+  app: string
+  site: string
+  node: string
+  instance: string
+  slot: number
+  phase: string
+  start: 'warm' | 'cold'
+  endpoint: { address: string; port: number; url: string }
+  token?: string
+  expiresAt: string
+  reason?: string
+}
+
+interface Live { ns: string; app: string; site: string; instance: string; slot: number; expiresAt: number; sessionKey: string }
+
+export interface SessionServiceOptions {
+  store: Store
+  clock: Clock
+  log: Logger
+  apps: Cache<App>
+  sites: Cache<Site>
+  nodes: Cache<Node>
+  instances: Cache<Instance>
+  sessions: Cache<Session>
+  geo: GeoLocator
+  /** Connected right now (the link is up): a site is usable for sessions only then. */
+  connected: (node: string) => boolean
+  /** A pool's wanted size changed: reconcile the app. */
+  onPoolChange: (appKey: string) => void
+}
+
+export class SessionService {
+  private pools = new Map<string, Pool>()
+  private live = new Map<string, Live>()
+  private byKey = new Map<string, string | Promise<SessionView>>()
+  private sweep: TimerHandle | undefined
+
+  constructor(private o: SessionServiceOptions) {}
+
+  static config(app: App): Required<SessionPool> {
+    return { ...SESSION_DEFAULTS, ...(app.spec.sessions ?? {}) } as Required<SessionPool>
+  }
+
+  start(): void {
+    for (const i of this.o.instances.list()) this.onInstance(i, undefined, false)
+    for (const s of this.o.sessions.list()) {
+      if (s.status?.phase !== 'Active') continue
+      const pool = this.pool(`${s.metadata.namespace}/${s.spec.app}`, s.spec.site)
+      const inst = this.o.instances.get(s.metadata.namespace, s.spec.instance)
+      if (!inst || !pool.assign(s.spec.instance, s.spec.slot, s.metadata.name)) {
+        void this.end(s.metadata.name, 'Lost', 'its instance was gone when the server started', s)
+        continue
+      }
+      this.live.set(s.metadata.name, { ns: s.metadata.namespace!, app: s.spec.app, site: s.spec.site, instance: s.spec.instance, slot: s.spec.slot, expiresAt: Date.parse(s.status.expiresAt), sessionKey: inst.spec.sessionKey ?? '' })
+      if (s.spec.idempotencyKey) this.byKey.set(`${s.metadata.namespace}/${s.spec.app}/${s.spec.idempotencyKey}`, s.metadata.name)
+    }
+    this.o.instances.on((ev, prev) => {
+      if (ev.type === 'DELETED') this.onInstanceGone(ev.object, 'its instance was removed')
+      else this.onInstance(ev.object, prev, true)
+    })
+    this.o.sessions.on((ev) => {
+      // A session deleted through the resource API ends like a release.
+      if (ev.type === 'DELETED' && this.live.has(ev.object.metadata.name)) this.forget(ev.object.metadata.name)
+    })
+    // Re-armed before each sweep runs, so a clock that jumps ahead sweeps at every second it passes.
+    const loop = () => {
+      this.sweep = this.o.clock.setTimeout(() => { loop(); this.expire() }, 1000)
+    }
+    loop()
+  }
+
+  stop(): void {
+    this.sweep?.cancel()
+    for (const p of this.pools.values()) for (const w of p.waiters.splice(0)) w.resolve(undefined)
+  }
+
+  private pool(appKey: string, site: string): Pool {
+    const k = `${appKey}|${site}`
+    let p = this.pools.get(k)
+    if (!p) { p = new Pool(appKey, site); this.pools.set(k, p) }
+    return p
+  }
+
+  private onInstance(i: Instance, prev: Instance | undefined, notify: boolean): void {
+    if (!i.spec.sessionKey) return
+    const appKey = `${i.metadata.namespace}/${i.spec.app}`
+    const app = this.o.apps.get(i.metadata.namespace, i.spec.app)
+    const pool = this.pool(appKey, i.spec.site)
+    // A restarted process lost whatever its users had: their sessions are lost.
+    if (prev && prev.status && i.status && (i.status.restarts > prev.status.restarts || (prev.status.pid && i.status.pid && prev.status.pid !== i.status.pid))) {
+      this.loseSessionsOn(i, `instance ${i.metadata.name} restarted`)
+    }
+    if (i.status?.phase === 'Unknown' || i.status?.phase === 'Failed') this.loseSessionsOn(i, i.status.phase === 'Unknown' ? `site lost: ${i.status.message ?? 'node not ready'}` : `instance ${i.metadata.name} failed`)
+    const port = endpointOf(i, app)
+    pool.upsert({
+      name: i.metadata.name, node: i.spec.node, address: port?.address ?? '', port: port?.port ?? 0,
+      ready: !!i.status?.ready && !!port && i.status.phase === 'Running', slotCount: i.spec.slots ?? 1,
+    }, this.o.clock.now())
+    if (pool.serveWaiters() > 0 || (notify && prev?.status?.ready !== i.status?.ready)) this.o.onPoolChange(appKey)
+  }
+
+  private onInstanceGone(i: Instance, why: string): void {
+    if (!i.spec.sessionKey) return
+    const pool = this.pool(`${i.metadata.namespace}/${i.spec.app}`, i.spec.site)
+    for (const sid of pool.remove(i.metadata.name)) void this.end(sid, 'Lost', why)
+  }
+
+  private loseSessionsOn(i: Instance, why: string): void {
+    const pool = this.pool(`${i.metadata.namespace}/${i.spec.app}`, i.spec.site)
+    const inst = pool.instances.get(i.metadata.name)
+    for (const sid of inst?.slots ?? []) if (sid) void this.end(sid, 'Lost', why)
+  }
+
+  /** Instances the app's pool in `site` should have (for the app controller). */
+  desired(app: App, site: string): number {
+    const cfg = SessionService.config(app)
+    const pool = this.pools.get(`${app.metadata.namespace}/${app.metadata.name}|${site}`)
+    const busy = pool ? [...pool.instances.values()].filter((i) => i.slots.some((s) => s !== null)).length : 0
+    return desiredInstances({ active: pool?.active ?? 0, waiting: pool?.waiters.length ?? 0, busyInstances: busy }, cfg)
+  }
+
+  /** Idle instances of a pool that may stop now (idle long enough), most idle first. */
+  removable(app: App, site: string): string[] {
+    const cfg = SessionService.config(app)
+    const pool = this.pools.get(`${app.metadata.namespace}/${app.metadata.name}|${site}`)
+    if (!pool) return []
+    const now = this.o.clock.now()
+    return [...pool.instances.values()]
+      // Idle long enough (a cold start whose caller gave up stays a while: the next caller gets it warm).
+      .filter((i) => i.slots.every((s) => s === null) && i.idleSince !== undefined && now - i.idleSince >= cfg.scaleDownAfterSeconds * 1000)
+      .sort((a, b) => Number(a.ready) - Number(b.ready) || (a.idleSince ?? 0) - (b.idleSince ?? 0) || (a.name < b.name ? -1 : 1))
+      .map((i) => i.name)
+  }
+
+  /** The sites a pool can use: matching the placement, with a ready, connected node. */
+  poolSites(app: App): string[] {
+    const nodes = this.o.nodes.list().filter((n) => isNodeReady(n) && this.o.connected(n.metadata.name)).map(nodeInfo)
+    return this.o.sites.list().map(siteInfo)
+      .filter((s) => siteReason(s, app.spec.placement, nodes.filter((n) => n.site === s.name)) === null)
+      .map((s) => s.name).sort()
+  }
+
+  async create(req: CreateSessionRequest, requestIp: string): Promise<SessionView> {
+    const ns = req.namespace ?? 'default'
+    const app = this.o.apps.get(ns, req.app)
+    if (!app) throw new ApiError('NotFound', `app "${req.app}" not found in namespace "${ns}"`, { kind: 'App', name: req.app })
+    if (!app.spec.sessions) throw new ApiError('BadRequest', `app "${req.app}" has no session pool: set spec.sessions`)
+    const cfg = SessionService.config(app)
+    const ttl = req.ttlSeconds ?? cfg.defaultTtlSeconds
+    if (ttl > cfg.maxTtlSeconds) throw new ApiError('Invalid', `ttlSeconds: ${ttl} is above this app's maxTtlSeconds (${cfg.maxTtlSeconds})`, { causes: [{ field: 'ttlSeconds', message: `at most ${cfg.maxTtlSeconds}` }] })
+    if (req.idempotencyKey) {
+      const k = `${ns}/${req.app}/${req.idempotencyKey}`
+      const seen = this.byKey.get(k)
+      if (seen !== undefined) return typeof seen === 'string' ? this.view(seen, true) : seen
+      const p = this.allocate(app, cfg, req, ttl, requestIp)
+      this.byKey.set(k, p)
+      try {
+        const v = await p
+        this.byKey.set(k, v.id)
+        return v
+      } catch (err) {
+        this.byKey.delete(k)
+        throw err
+      }
+    }
+    return this.allocate(app, cfg, req, ttl, requestIp)
+  }
+
+  private async allocate(app: App, cfg: Required<SessionPool>, req: CreateSessionRequest, ttl: number, requestIp: string): Promise<SessionView> {
+    const started = this.o.clock.now()
+    const deadline = started + (req.deadlineMs ?? 2000)
+    const ns = app.metadata.namespace!
+    const appKey = `${ns}/${app.metadata.name}`
+    const clientIp = req.clientIp ?? requestIp
+    const from = req.location ?? (isIP(clientIp) ? this.o.geo.locate(clientIp).point : undefined)
+    const sites = this.rank(this.poolSites(app), from)
+    if (!sites.length) throw new ApiError('Unavailable', `no site can host "${app.metadata.name}" now (no ready site matches its placement)`, { retryAfterSeconds: 5 })
+    const id = `s${randomBytes(8).toString('hex')}`
+    // Nearest site with a warm slot, falling back outward.
+    let got: { pool: Pool; instance: PoolInstance; slot: number; start: 'warm' | 'cold' } | undefined
+    for (const site of sites) {
+      const pool = this.pool(appKey, site)
+      const t = pool.take(id)
+      if (t) { got = { pool, ...t, start: 'warm' }; break }
+    }
+    // None warm: a cold start at the nearest site that can still grow, within the deadline.
+    const why: string[] = []
+    if (!got) {
+      const growable = sites.find((site) => {
+        const pool = this.pool(appKey, site)
+        const full = pool.instances.size >= cfg.maxPerSite && pool.freeReadySlots === 0 && [...pool.instances.values()].every((i) => i.ready)
+        if (full) why.push(`${site}: all ${cfg.maxPerSite} instances busy`)
+        return !full
+      })
+      const left = deadline - this.o.clock.now()
+      if (growable && left > 0) {
+        const pool = this.pool(appKey, growable)
+        const slot = await new Promise<{ instance: PoolInstance; slot: number } | undefined>((resolve) => {
+          const waiter = { sessionId: id, resolve: (v: { instance: PoolInstance; slot: number } | undefined) => { timer.cancel(); resolve(v) } }
+          const timer = this.o.clock.setTimeout(() => {
+            const i = pool.waiters.indexOf(waiter)
+            if (i >= 0) pool.waiters.splice(i, 1)
+            resolve(undefined)
+            this.o.onPoolChange(appKey)
+          }, left)
+          pool.waiters.push(waiter)
+          this.o.onPoolChange(appKey)
+        })
+        if (slot) got = { pool, ...slot, start: 'cold' }
+        else why.push(`${growable}: no warm slot, and a cold start did not finish within the ${req.deadlineMs ?? 2000} ms deadline (it goes on: retry shortly)`)
+      } else if (growable) why.push(`${growable}: no warm slot and no time left for a cold start`)
+    }
+    if (!got) throw new ApiError('Unavailable', `no free slot for "${app.metadata.name}": ${why.join('; ') || 'every site is full'}`, { retryAfterSeconds: 1 })
+
+    const inst = this.o.instances.get(ns, got.instance.name)!
+    const expiresAt = this.o.clock.now() + ttl * 1000
+    const url = `${cfg.urlScheme}://${hostPort(got.instance.address, got.instance.port)}/`
+    const session: Session = {
+      apiVersion: API_VERSION, kind: 'Session',
+      metadata: { name: id, namespace: ns, labels: { 'edgeplane.io/app': app.metadata.name, 'edgeplane.io/site': got.pool.site } },
+      spec: {
+        app: app.metadata.name, site: got.pool.site, node: got.instance.node, instance: got.instance.name, slot: got.slot,
+        ...(req.clientIp ? { clientIp: req.clientIp } : {}), ...(req.location ? { location: req.location } : {}),
+        ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}), ...(req.metadata ? { metadata: req.metadata } : {}),
+      },
+      status: { phase: 'Active', expiresAt: new Date(expiresAt).toISOString(), start: got.start, endpoint: { address: got.instance.address, port: got.instance.port, url } },
+    }
+    try {
+      await this.o.store.create(session)
+    } catch (err) {
+      got.pool.free(got.instance.name, got.slot, id, this.o.clock.now())
+      got.pool.serveWaiters()
+      throw err
+    }
+    this.live.set(id, { ns, app: app.metadata.name, site: got.pool.site, instance: got.instance.name, slot: got.slot, expiresAt, sessionKey: inst.spec.sessionKey ?? '' })
+    // The pool just shrank by one free slot: top it up.
+    this.o.onPoolChange(appKey)
+    return this.toView(session, true)
+  }
+
+  private rank(sites: string[], from: GeoPoint | undefined): string[] {
+    const geo = (s: string) => this.o.sites.get(undefined, s)?.spec.geo
+    return sites
+      .map((s) => ({ s, d: from && geo(s) ? distanceKm(from, geo(s)!) : Infinity }))
+      .sort((a, b) => a.d - b.d || (a.s < b.s ? -1 : 1))
+      .map((x) => x.s)
+  }
+
+  private sessionObj(id: string): Session | undefined {
+    const l = this.live.get(id)
+    if (l) return this.o.sessions.get(l.ns, id)
+    return this.o.sessions.list().find((s) => s.metadata.name === id)
+  }
+
+  view(id: string, withToken = false): SessionView {
+    const s = this.sessionObj(id)
+    if (!s) throw new ApiError('NotFound', `session "${id}" not found`, { kind: 'Session', name: id })
+    return this.toView(s, withToken)
+  }
+
+  private toView(s: Session, withToken: boolean): SessionView {
+    const l = this.live.get(s.metadata.name)
+    const active = s.status?.phase === 'Active' && !!l
+    return {
+      id: s.metadata.name, namespace: s.metadata.namespace!, app: s.spec.app, site: s.spec.site, node: s.spec.node,
+      instance: s.spec.instance, slot: s.spec.slot, phase: s.status?.phase ?? 'Active', start: s.status?.start ?? 'warm',
+      endpoint: s.status!.endpoint, expiresAt: l ? new Date(l.expiresAt).toISOString() : s.status!.expiresAt,
+      ...(withToken && active ? { token: signSessionToken(l.sessionKey, { sid: s.metadata.name, inst: s.spec.instance, slot: s.spec.slot, exp: Math.floor(l.expiresAt / 1000) }) } : {}),
+      ...(s.status?.reason ? { reason: s.status.reason } : {}),
+    }
+  }
+
+  list(filter: { namespace?: string; app?: string } = {}): SessionView[] {
+    return this.o.sessions.list()
+      .filter((s) => (!filter.namespace || s.metadata.namespace === filter.namespace) && (!filter.app || s.spec.app === filter.app))
+      .map((s) => this.toView(s, false))
+  }
+
+  /** Extends an active session; answers a fresh token (it carries the new expiry). */
+  async renew(id: string, ttlSeconds?: number): Promise<SessionView> {
+    const l = this.live.get(id)
+    if (!l) {
+      const s = this.sessionObj(id)
+      if (!s) throw new ApiError('NotFound', `session "${id}" not found`, { kind: 'Session', name: id })
+      throw new ApiError('Conflict', `session "${id}" is ${s.status?.phase?.toLowerCase()} and cannot be renewed${s.status?.reason ? ` (${s.status.reason})` : ''}`)
+    }
+    const app = this.o.apps.get(l.ns, l.app)
+    const cfg = app ? SessionService.config(app) : SESSION_DEFAULTS
+    const ttl = ttlSeconds ?? cfg.defaultTtlSeconds
+    if (ttl > cfg.maxTtlSeconds) throw new ApiError('Invalid', `ttlSeconds: ${ttl} is above this app's maxTtlSeconds (${cfg.maxTtlSeconds})`)
+    l.expiresAt = this.o.clock.now() + ttl * 1000
+    await this.writeStatus(id, (st) => ({ ...st, expiresAt: new Date(l.expiresAt).toISOString() }))
+    return this.view(id, true)
+  }
+
+  async release(id: string): Promise<SessionView> {
+    if (!this.live.has(id)) return this.view(id)
+    await this.end(id, 'Released', 'released by the caller')
+    return this.view(id)
+  }
+
+  private forget(id: string): Live | undefined {
+    const l = this.live.get(id)
+    if (!l) return undefined
+    this.live.delete(id)
+    const pool = this.pools.get(`${l.ns}/${l.app}|${l.site}`)
+    pool?.free(l.instance, l.slot, id, this.o.clock.now())
+    pool?.serveWaiters()
+    for (const [k, v] of this.byKey) if (v === id) this.byKey.delete(k)
+    this.o.onPoolChange(`${l.ns}/${l.app}`)
+    return l
+  }
+
+  private async end(id: string, phase: 'Released' | 'Expired' | 'Lost', reason: string, obj?: Session): Promise<void> {
+    this.forget(id)
+    try {
+      await this.writeStatus(id, (st) => ({ ...st, phase, reason, endedAt: isoNow(this.o.clock) }), obj)
+    } catch (err) {
+      if (!isApiError(err, 'NotFound')) this.o.log.warn({ err, id }, 'session status not written')
+    }
+  }
+
+  private async writeStatus(id: string, fn: (st: NonNullable<Session['status']>) => NonNullable<Session['status']>, obj?: Session): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const s = obj ?? this.sessionObj(id) ?? (await this.o.store.list<Session>('Session')).items.find((x) => x.metadata.name === id)
+      if (!s?.status) return
+      try {
+        await this.o.store.update({ ...s, status: fn(s.status) }, { subresource: 'status' })
+        return
+      } catch (err) {
+        if (!isApiError(err, 'Conflict') || attempt > 3) throw err
+        obj = undefined
+      }
+    }
+  }
+
+  /** Ends sessions past their expiry (their slots free at once) and forgets ended ones after an hour. */
+  private expire(): void {
+    const now = this.o.clock.now()
+    for (const [id, l] of [...this.live]) if (l.expiresAt <= now) void this.end(id, 'Expired', 'its time to live ran out')
+    for (const s of this.o.sessions.list()) {
+      if (s.status?.phase !== 'Active' && s.status?.endedAt && now - Date.parse(s.status.endedAt) > 3600_000) {
+        void this.o.store.delete('Session', s.metadata.namespace, s.metadata.name).catch(() => undefined)
+      }
+    }
+  }
+}
+
+function endpointOf(i: Instance, app: App | undefined): { address: string; port: number } | undefined {
+  const name = app?.spec.traffic?.port ?? i.spec.template.ports?.[0]?.name
+  const ep = name ? i.status?.endpoints?.[name] : undefined
+  if (!ep) return undefined
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(ep)
+  return m ? { address: m[1], port: Number(m[2]) } : undefined
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`
+}

@@ -1,0 +1,189 @@
+// Sessions against a memory store and a manual clock: warm pools sized by the app controller,
+// concurrent allocations never double-booked, nearest site first then outward, cold starts within
+// the deadline, 503 with the reason, idempotent retries, expiry, renew, release, lost instances.
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import type { App, Instance, Session } from '../../src/api/kinds/index.js'
+import { ApiError, isApiError } from '../../src/api/errors.js'
+import { Cache } from '../../src/store/cache.js'
+import { AppController } from '../../src/controllers/app-controller.js'
+import { SessionService } from '../../src/sessions/service.js'
+import { desiredInstances, Pool } from '../../src/sessions/pool.js'
+import { newSessionKey, signSessionToken, verifySessionToken } from '../../src/sessions/token.js'
+import { createGeoLocator } from '../../src/routing/geo/locator.js'
+import { appObj, fleet, log, nodeObj, settle, siteObj, type Fleet } from '../controllers/helpers.js'
+
+const PARIS = { lat: 48.85, lon: 2.35 }
+const TOKYO = { lat: 35.68, lon: 139.65 }
+
+interface Setup extends Fleet { svc: SessionService; c: AppController; sessions: Cache<Session>; settle: () => Promise<void>; readyAll: () => Promise<number>; pool: (site: string) => Promise<Instance[]> }
+
+/** Two sites, Paris and Tokyo, one node each; a session app with the given pool settings. */
+async function setup(t: TestContext, sessions: Partial<NonNullable<App['spec']['sessions']>>): Promise<Setup> {
+  const f = await fleet(t)
+  await f.store.create(siteObj('paris', { geo: PARIS }))
+  await f.store.create(siteObj('tokyo', { geo: TOKYO }))
+  await f.store.create(nodeObj('paris-1', 'paris'))
+  await f.store.create(nodeObj('tokyo-1', 'tokyo'))
+  const sessionCache = new Cache<Session>(f.store, 'Session')
+  await sessionCache.start()
+  let c!: AppController
+  const svc = new SessionService({
+    store: f.store, clock: f.clock, log, apps: f.apps, sites: f.sites, nodes: f.nodes, instances: f.instances, sessions: sessionCache,
+    geo: createGeoLocator({ mmdbFile: null, rules: [] }), connected: () => true, onPoolChange: (k) => c.queue.add(k),
+  })
+  c = new AppController({ store: f.store, clock: f.clock, log, events: f.events, apps: f.apps, sites: f.sites, nodes: f.nodes, instances: f.instances, pools: svc })
+  svc.start()
+  c.start()
+  t.after(() => { c.stop(); svc.stop(); sessionCache.stop() })
+  await f.store.create(appObj('game', { template: { runtime: 'process', command: 'game', stopGracePeriodSeconds: 1, ports: [{ name: 'ws', protocol: 'tcp' }] }, sessions: { ...sessions } as never }))
+  const s: Setup = {
+    ...f, svc, c, sessions: sessionCache,
+    settle: () => settle(f.store, [c.queue]),
+    pool: async (site) => (await f.store.list<Instance>('Instance')).items.filter((i) => i.spec.site === site),
+    // The agents' part: every instance runs and is ready on its own port.
+    readyAll: async () => {
+      let n = 0
+      for (const i of (await f.store.list<Instance>('Instance')).items) {
+        if (i.status?.ready) continue
+        await f.store.update({ ...i, status: { phase: 'Running', ready: true, restarts: 0, pid: 1000 + n, node: i.spec.node, site: i.spec.site, endpoints: { ws: `127.0.0.${i.spec.site === 'paris' ? 1 : 2}:${31000 + n}` } } }, { subresource: 'status' })
+        n++
+      }
+      return n
+    },
+  }
+  await s.settle()
+  return s
+}
+
+const near = (loc: { lat: number; lon: number }, extra: object = {}) => ({ app: 'game', location: loc, deadlineMs: 1000, ...extra })
+
+test('session tokens: signed with the instance key, bound to the instance, expiring', () => {
+  const key = newSessionKey()
+  const tok = signSessionToken(key, { sid: 's1', inst: 'game-1', slot: 0, exp: 2000 })
+  assert.deepEqual(verifySessionToken(key, tok, 1_000_000), { sid: 's1', inst: 'game-1', slot: 0, exp: 2000 })
+  assert.equal(verifySessionToken(key, tok, 2_000_000), undefined, 'expired')
+  assert.equal(verifySessionToken(newSessionKey(), tok, 0), undefined, 'another instance\'s key')
+  assert.equal(verifySessionToken(key, tok.replace(/^./, 'x'), 0), undefined, 'tampered')
+})
+
+test('pool: sizes follow demand; slots are handed out once, busy instances first', () => {
+  assert.equal(desiredInstances({ active: 0, waiting: 0, busyInstances: 0 }, { slotsPerInstance: 2, warmPerSite: 2, maxPerSite: 5 }), 1)
+  assert.equal(desiredInstances({ active: 5, waiting: 1, busyInstances: 3 }, { slotsPerInstance: 2, warmPerSite: 2, maxPerSite: 5 }), 4)
+  assert.equal(desiredInstances({ active: 20, waiting: 0, busyInstances: 10 }, { slotsPerInstance: 2, warmPerSite: 0, maxPerSite: 5 }), 10, 'never below the busy ones')
+  assert.equal(desiredInstances({ active: 0, waiting: 0, busyInstances: 0 }, { slotsPerInstance: 1, warmPerSite: 0, maxPerSite: 5 }), 0, 'scale to zero')
+  const p = new Pool('default/game', 'paris')
+  p.upsert({ name: 'a', node: 'n', address: 'x', port: 1, ready: true, slotCount: 2 }, 0)
+  p.upsert({ name: 'b', node: 'n', address: 'x', port: 2, ready: true, slotCount: 2 }, 0)
+  const first = p.take('s1')!
+  assert.equal(p.take('s2')!.instance.name, first.instance.name, 'the busy instance fills first')
+  const third = p.take('s3')!
+  assert.notEqual(third.instance.name, first.instance.name)
+  p.take('s4')
+  assert.equal(p.take('s5'), undefined, 'four slots, four sessions')
+})
+
+test('sessions: a warm pool is kept in each site; 50 concurrent allocations never double-book', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 2, warmPerSite: 4, maxPerSite: 4 })
+  assert.equal((await s.pool('paris')).length, 2, 'warmPerSite 4 with 2 slots each: 2 instances pre-started')
+  assert.equal((await s.pool('tokyo')).length, 2)
+  assert.ok((await s.pool('paris')).every((i) => i.spec.sessionKey && i.spec.slots === 2), 'each instance has its own session key')
+  await s.readyAll()
+  await s.settle()
+  const calls = Array.from({ length: 50 }, (_, k) => s.svc.create(near(PARIS, { deadlineMs: 1 + (k % 2) }), '127.0.0.1'))
+  // Callers beyond the warm slots wait for a cold start; their deadlines pass on the manual clock.
+  await s.settle()
+  s.clock.advance(5)
+  const results = await Promise.allSettled(calls)
+  const ok = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<SessionService['create']>>>).value)
+  const slots = ok.map((v) => `${v.instance}#${v.slot}`)
+  assert.equal(new Set(slots).size, slots.length, 'no slot handed out twice')
+  assert.ok(ok.length >= 8, `the 8 warm slots of both sites were used (got ${ok.length})`)
+  assert.ok(ok.slice(0, 4).every((v) => v.site === 'paris'), 'the nearest site first')
+  assert.ok(ok.some((v) => v.site === 'tokyo'), 'then outward')
+  for (const v of ok) assert.equal(v.start, 'warm')
+  const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)
+  for (const e of refused) {
+    assert.ok(isApiError(e, 'Unavailable'), String(e))
+    assert.equal((e as ApiError).details.retryAfterSeconds, 1)
+  }
+  // Every allocation is a durable Session resource.
+  assert.equal((await s.store.list<Session>('Session')).items.length, ok.length)
+})
+
+test('sessions: an empty pool cold-starts within the deadline, else 503 with the reason; the pool refills', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 0, maxPerSite: 2 })
+  assert.equal((await s.pool('paris')).length, 0, 'scaled to zero')
+  const pending = s.svc.create(near(PARIS, { deadlineMs: 5000 }), '127.0.0.1')
+  await s.settle()
+  assert.equal((await s.pool('paris')).length, 1, 'the waiting caller makes the pool grow at the nearest site')
+  await s.readyAll()
+  const v = await pending
+  assert.equal(v.site, 'paris')
+  assert.equal(v.start, 'cold')
+  assert.ok(v.token)
+
+  // A second caller with a short deadline: the cold start does not finish in time.
+  const late = s.svc.create(near(PARIS, { deadlineMs: 200 }), '127.0.0.1')
+  await s.settle()
+  s.clock.advance(201)
+  await assert.rejects(late, (e: unknown) => isApiError(e, 'Unavailable') && /did not finish within the 200 ms deadline/.test((e as Error).message))
+  await s.readyAll()
+  await s.settle()
+  const next = await s.svc.create(near(PARIS), '127.0.0.1')
+  assert.equal(next.start, 'warm', 'the instance the late caller started is now a warm slot')
+  // Both paris instances busy and the pool at its cap: the next one goes outward (a cold start in Tokyo).
+  const far = s.svc.create(near(PARIS, { deadlineMs: 5000 }), '127.0.0.1')
+  await s.settle()
+  await s.readyAll()
+  assert.equal((await far).site, 'tokyo')
+})
+
+test('sessions: idempotent retries, renew, release and expiry recycle the slot', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 1, defaultTtlSeconds: 60 })
+  await s.readyAll()
+  await s.settle()
+  const [a, b] = await Promise.all([
+    s.svc.create(near(PARIS, { idempotencyKey: 'user-7' }), '127.0.0.1'),
+    s.svc.create(near(PARIS, { idempotencyKey: 'user-7' }), '127.0.0.1'),
+  ])
+  assert.equal(a.id, b.id, 'concurrent retries get the same session')
+  assert.equal(a.token, b.token)
+  const again = await s.svc.create(near(PARIS, { idempotencyKey: 'user-7' }), '127.0.0.1')
+  assert.equal(again.id, a.id)
+  assert.equal((await s.store.list<Session>('Session')).items.length, 1)
+
+  s.clock.advance(50_000)
+  const renewed = await s.svc.renew(a.id, 60)
+  assert.notEqual(renewed.token, a.token, 'a fresh token carries the new expiry')
+  s.clock.advance(30_000)
+  await s.settle()
+  assert.equal(s.svc.view(a.id).phase, 'Active', 'renewed: still alive past the first expiry')
+  s.clock.advance(31_000)
+  await s.settle()
+  assert.equal(s.svc.view(a.id).phase, 'Expired')
+  await assert.rejects(s.svc.renew(a.id), (e: unknown) => isApiError(e, 'Conflict'))
+
+  const c = await s.svc.create(near(PARIS), '127.0.0.1')
+  assert.equal(c.site, 'paris', 'the expired slot was recycled')
+  const released = await s.svc.release(c.id)
+  assert.equal(released.phase, 'Released')
+  const d = await s.svc.create(near(PARIS), '127.0.0.1')
+  assert.equal(d.instance, c.instance)
+})
+
+test('sessions: a restarted or removed instance loses its sessions, with the reason', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 2 })
+  await s.readyAll()
+  await s.settle()
+  const v = await s.svc.create(near(TOKYO), '127.0.0.1')
+  assert.equal(v.site, 'tokyo')
+  const inst = (await s.store.get<Instance>('Instance', 'default', v.instance))!
+  await s.store.update({ ...inst, status: { ...inst.status!, restarts: 1, pid: 4242 } }, { subresource: 'status' })
+  await s.settle()
+  const lost = s.svc.view(v.id)
+  assert.equal(lost.phase, 'Lost')
+  assert.match(lost.reason!, /restarted/)
+  await assert.rejects(s.svc.create({ app: 'nope' }, '127.0.0.1'), (e: unknown) => isApiError(e, 'NotFound'))
+  await assert.rejects(s.svc.create({ app: 'game', ttlSeconds: 10 ** 7 }, '127.0.0.1'), (e: unknown) => isApiError(e, 'Invalid'))
+})
