@@ -105,6 +105,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const store = opts.store ?? sqliteStoreIn(opts.dataDir, { clock })
   const tokens = new TokenService(store, clock, { caFingerprint: tls?.caFingerprint, nodeCredentialTtlSeconds: opts.nodeCredentialTtlSeconds })
   const admin = await tokens.ensureAdmin(opts.dataDir)
+  await tokens.startCache()
   if (admin.created) log.info({ path: admin.path }, 'admin token created; it is in this file (read it once, keep it safe)')
 
   const apps = new Cache<App>(store, 'App')
@@ -187,6 +188,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       for (const end of [...streams]) end()
       await app.close()
       for (const c of [apps, sites, nodes, instances, revisions, sessionCache]) c.stop()
+      tokens.stopCache()
       await statusWriter.flushed()
       if (!opts.store) await store.close()
     },

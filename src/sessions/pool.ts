@@ -1,6 +1,7 @@
 // One site's pool of an app's session instances, and the only writer of its slots: allocation is a
 // synchronous step on this object, so two requests can never take the same slot, and there is no
-// optimistic-lock retry storm (the store write that follows cannot conflict on the slot).
+// optimistic-lock retry storm (the store write that follows cannot conflict on the slot). Counts
+// are kept as slots change, so allocating and sizing cost O(instances), not O(slots).
 
 export interface PoolInstance {
   name: string
@@ -10,6 +11,8 @@ export interface PoolInstance {
   ready: boolean
   /** Session id per slot, or null when free. */
   slots: (string | null)[]
+  /** Free slot indexes (a stack: the lowest index ends up on top). */
+  freeSlots: number[]
   /** When it last had no session (for scale-down), ms. */
   idleSince?: number
 }
@@ -18,21 +21,32 @@ export class Pool {
   readonly instances = new Map<string, PoolInstance>()
   /** Callers waiting for a slot (cold start), first come first served. */
   readonly waiters: { sessionId: string; resolve: (slot: { instance: PoolInstance; slot: number } | undefined) => void }[] = []
+  private activeCount = 0
 
   constructor(readonly appKey: string, readonly site: string) {}
 
   /** Keeps slot assignments across updates; a resized instance keeps the slots that still exist. */
-  upsert(i: Omit<PoolInstance, 'slots' | 'idleSince'> & { slotCount: number }, now: number): void {
+  upsert(i: Omit<PoolInstance, 'slots' | 'freeSlots' | 'idleSince'> & { slotCount: number }, now: number): void {
     const prev = this.instances.get(i.name)
+    if (prev && prev.slots.length === i.slotCount) {
+      Object.assign(prev, { node: i.node, address: i.address, port: i.port, ready: i.ready })
+      return
+    }
+    if (prev) this.activeCount -= prev.slots.length - prev.freeSlots.length
     const slots = Array.from({ length: i.slotCount }, (_, k) => prev?.slots[k] ?? null)
-    this.instances.set(i.name, { name: i.name, node: i.node, address: i.address, port: i.port, ready: i.ready, slots, idleSince: prev?.idleSince ?? now })
+    const freeSlots: number[] = []
+    for (let k = slots.length - 1; k >= 0; k--) if (slots[k] === null) freeSlots.push(k)
+    this.activeCount += slots.length - freeSlots.length
+    this.instances.set(i.name, { name: i.name, node: i.node, address: i.address, port: i.port, ready: i.ready, slots, freeSlots, idleSince: prev?.idleSince ?? now })
   }
 
   /** Removes an instance; returns the sessions it was hosting. */
   remove(name: string): string[] {
     const inst = this.instances.get(name)
     this.instances.delete(name)
-    return (inst?.slots ?? []).filter((s): s is string => s !== null)
+    const sessions = (inst?.slots ?? []).filter((s): s is string => s !== null)
+    this.activeCount -= sessions.length
+    return sessions
   }
 
   /**
@@ -41,25 +55,28 @@ export class Pool {
    */
   take(sessionId: string): { instance: PoolInstance; slot: number } | undefined {
     let best: PoolInstance | undefined
-    let bestFree = Infinity
     for (const i of this.instances.values()) {
-      if (!i.ready) continue
-      const free = i.slots.filter((s) => s === null).length
-      if (free > 0 && (free < bestFree || (free === bestFree && best && i.name < best.name))) { best = i; bestFree = free }
+      if (!i.ready || !i.freeSlots.length) continue
+      if (!best || i.freeSlots.length < best.freeSlots.length || (i.freeSlots.length === best.freeSlots.length && i.name < best.name)) best = i
     }
     if (!best) return undefined
-    const slot = best.slots.indexOf(null)
+    const slot = best.freeSlots.pop()!
     best.slots[slot] = sessionId
     best.idleSince = undefined
+    this.activeCount++
     return { instance: best, slot }
   }
 
   /** Puts back a known assignment (at start, from persisted sessions). */
   assign(instance: string, slot: number, sessionId: string): boolean {
     const i = this.instances.get(instance)
-    if (!i || slot >= i.slots.length || (i.slots[slot] !== null && i.slots[slot] !== sessionId)) return false
+    if (!i || slot >= i.slots.length) return false
+    if (i.slots[slot] === sessionId) return true
+    if (i.slots[slot] !== null) return false
     i.slots[slot] = sessionId
+    i.freeSlots.splice(i.freeSlots.indexOf(slot), 1)
     i.idleSince = undefined
+    this.activeCount++
     return true
   }
 
@@ -67,7 +84,9 @@ export class Pool {
     const i = this.instances.get(instance)
     if (!i || i.slots[slot] !== sessionId) return
     i.slots[slot] = null
-    if (i.slots.every((s) => s === null)) i.idleSince = now
+    i.freeSlots.push(slot)
+    this.activeCount--
+    if (i.freeSlots.length === i.slots.length) i.idleSince = now
   }
 
   /** Hands free slots to waiting callers; returns how many were served. */
@@ -84,15 +103,17 @@ export class Pool {
     return served
   }
 
-  get active(): number {
+  get active(): number { return this.activeCount }
+
+  get busyInstances(): number {
     let n = 0
-    for (const i of this.instances.values()) for (const s of i.slots) if (s !== null) n++
+    for (const i of this.instances.values()) if (i.freeSlots.length < i.slots.length) n++
     return n
   }
 
   get freeReadySlots(): number {
     let n = 0
-    for (const i of this.instances.values()) if (i.ready) for (const s of i.slots) if (s === null) n++
+    for (const i of this.instances.values()) if (i.ready) n += i.freeSlots.length
     return n
   }
 }

@@ -149,12 +149,22 @@ export class SessionService {
     for (const sid of inst?.slots ?? []) if (sid) void this.end(sid, 'Lost', why)
   }
 
+  private lastDesired = new Map<string, number>()
+
+  /** Wakes the app controller only when a pool's wanted size moved (not on every allocation). */
+  private notifyIfResized(app: App, site: string): void {
+    const k = `${app.metadata.namespace}/${app.metadata.name}|${site}`
+    const d = this.desired(app, site)
+    if (this.lastDesired.get(k) === d) return
+    this.lastDesired.set(k, d)
+    this.o.onPoolChange(`${app.metadata.namespace}/${app.metadata.name}`)
+  }
+
   /** Instances the app's pool in `site` should have (for the app controller). */
   desired(app: App, site: string): number {
     const cfg = SessionService.config(app)
     const pool = this.pools.get(`${app.metadata.namespace}/${app.metadata.name}|${site}`)
-    const busy = pool ? [...pool.instances.values()].filter((i) => i.slots.some((s) => s !== null)).length : 0
-    return desiredInstances({ active: pool?.active ?? 0, waiting: pool?.waiters.length ?? 0, busyInstances: busy }, cfg)
+    return desiredInstances({ active: pool?.active ?? 0, waiting: pool?.waiters.length ?? 0, busyInstances: pool?.busyInstances ?? 0 }, cfg)
   }
 
   /** Idle instances of a pool that may stop now (idle long enough), most idle first. */
@@ -165,13 +175,26 @@ export class SessionService {
     const now = this.o.clock.now()
     return [...pool.instances.values()]
       // Idle long enough (a cold start whose caller gave up stays a while: the next caller gets it warm).
-      .filter((i) => i.slots.every((s) => s === null) && i.idleSince !== undefined && now - i.idleSince >= cfg.scaleDownAfterSeconds * 1000)
+      .filter((i) => i.freeSlots.length === i.slots.length && i.idleSince !== undefined && now - i.idleSince >= cfg.scaleDownAfterSeconds * 1000)
       .sort((a, b) => Number(a.ready) - Number(b.ready) || (a.idleSince ?? 0) - (b.idleSince ?? 0) || (a.name < b.name ? -1 : 1))
       .map((i) => i.name)
   }
 
-  /** The sites a pool can use: matching the placement, with a ready, connected node. */
+  private sitesMemo = new Map<string, { at: number; gen: number | undefined; sites: string[] }>()
+
+  /** The sites a pool can use, recomputed at most every 250 ms per app (this runs per allocation). */
   poolSites(app: App): string[] {
+    const k = `${app.metadata.namespace}/${app.metadata.name}`
+    const now = this.o.clock.now()
+    const m = this.sitesMemo.get(k)
+    if (m && m.gen === app.metadata.generation && now - m.at < 250) return m.sites
+    const sites = this.computePoolSites(app)
+    this.sitesMemo.set(k, { at: now, gen: app.metadata.generation, sites })
+    return sites
+  }
+
+  /** The sites a pool can use: matching the placement, with a ready, connected node. */
+  private computePoolSites(app: App): string[] {
     const nodes = this.o.nodes.list().filter((n) => isNodeReady(n) && this.o.connected(n.metadata.name)).map(nodeInfo)
     return this.o.sites.list().map(siteInfo)
       .filter((s) => siteReason(s, app.spec.placement, nodes.filter((n) => n.site === s.name)) === null)
@@ -271,8 +294,8 @@ export class SessionService {
       throw err
     }
     this.live.set(id, { ns, app: app.metadata.name, site: got.pool.site, instance: got.instance.name, slot: got.slot, expiresAt, sessionKey: inst.spec.sessionKey ?? '' })
-    // The pool just shrank by one free slot: top it up.
-    this.o.onPoolChange(appKey)
+    // The pool just lost a free slot: top it up, when that changes the size it wants.
+    this.notifyIfResized(app, got.pool.site)
     return this.toView(session, true)
   }
 
@@ -345,7 +368,8 @@ export class SessionService {
     pool?.free(l.instance, l.slot, id, this.o.clock.now())
     pool?.serveWaiters()
     for (const [k, v] of this.byKey) if (v === id) this.byKey.delete(k)
-    this.o.onPoolChange(`${l.ns}/${l.app}`)
+    const app = this.o.apps.get(l.ns, l.app)
+    if (app) this.notifyIfResized(app, l.site)
     return l
   }
 

@@ -90,7 +90,7 @@ export const RolloutSchema = Type.Object({
 
 export const SessionPoolSchema = Type.Object({
   /** Sessions one instance hosts at once. */
-  slotsPerInstance: Type.Integer({ minimum: 1, maximum: 1000, default: 1 }),
+  slotsPerInstance: Type.Integer({ minimum: 1, maximum: 10000, default: 1 }),
   /** Free slots kept ready (instances pre-started) in each site; 0 scales idle sites to zero. */
   warmPerSite: Type.Integer({ minimum: 0, default: 1 }),
   /** Instances per site at most. */

@@ -7,6 +7,7 @@ import { API_VERSION } from '../../api/meta.js'
 import type { Token } from '../../api/kinds/index.js'
 import type { Clock } from '../../lib/clock.js'
 import type { Store } from '../../store/types.js'
+import { Cache } from '../../store/cache.js'
 import { mintToken, parseToken, secretMatches, type TokenType } from './token-format.js'
 
 export type Principal =
@@ -23,7 +24,17 @@ export interface TokenServiceOptions {
 }
 
 export class TokenService {
+  private cache: Cache<Token> | undefined
+
   constructor(private store: Store, private clock: Clock, private opts: TokenServiceOptions = {}) {}
+
+  /** Serves lookups from a watch-fed cache: no store read per request (revocations apply at once). */
+  async startCache(): Promise<void> {
+    this.cache = new Cache<Token>(this.store, 'Token')
+    await this.cache.start()
+  }
+
+  stopCache(): void { this.cache?.stop() }
 
   /** Creates the admin token on first start and writes it to DATA_DIR/admin.token (mode 0600). */
   async ensureAdmin(dataDir: string): Promise<{ created: boolean; path: string }> {
@@ -61,7 +72,7 @@ export class TokenService {
   async authenticate(raw: string | undefined): Promise<Principal> {
     if (!raw) throw new ApiError('Unauthorized', 'authentication required: send "Authorization: Bearer <token>" (the admin token is in DATA_DIR/admin.token)')
     const parsed = parseToken(raw)
-    const stored = await this.store.get<Token>('Token', undefined, parsed.id)
+    const stored = this.cache ? this.cache.get(undefined, parsed.id) : await this.store.get<Token>('Token', undefined, parsed.id)
     if (!stored || stored.spec.type !== parsed.type || !secretMatches(parsed.secret, stored.spec.hash)) {
       throw new ApiError('Unauthorized', 'the token is not valid')
     }
