@@ -8,6 +8,7 @@ import type { LinkStats } from '../controllers/node-lifecycle.js'
 import type { Clock } from '../lib/clock.js'
 import type { GatewayRoute, TrafficReport } from '../agent/gateway/types.js'
 import { rankSites, usable, type Excluded, type RankedSite, type SiteCandidate } from './policy.js'
+import { DemandTracker } from './demand.js'
 import type { ClientLocation, GeoLocator, GeoPoint } from './types.js'
 
 export interface LinkSource {
@@ -31,7 +32,7 @@ export interface RouteResult {
   excluded: Excluded[]
 }
 
-interface Traffic { at: number; rps: number; saturated: boolean; errorRate?: number }
+interface Traffic { at: number; rps: number; inflight: number; saturated: boolean; errorRate?: number }
 
 const TRAFFIC_TTL_MS = 30_000
 const STICKY_MAX = 100_000
@@ -54,7 +55,24 @@ export class RoutingTable {
   private listeners = new Set<() => void>()
   private version = 0
 
-  constructor(private o: RoutingTableOptions) {}
+  readonly demand: DemandTracker
+
+  constructor(private o: RoutingTableOptions) {
+    this.demand = new DemandTracker(o.geo, o.clock)
+  }
+
+  /** What the gateways see of a host right now: requests/s and requests in flight, over all sites. */
+  observed(host: string): { rps: number; connections: number } {
+    const now = this.o.clock.now()
+    let rps = 0, connections = 0
+    const suffix = `|${host.toLowerCase()}`
+    for (const [k, t] of this.traffic) {
+      if (!k.endsWith(suffix) || now - t.at >= TRAFFIC_TTL_MS) continue
+      rps += t.rps
+      connections += t.inflight
+    }
+    return { rps, connections }
+  }
 
   start(): void {
     const dirty = () => this.schedule()
@@ -176,7 +194,8 @@ export class RoutingTable {
     for (const r of reports) {
       const key = `${site}|${r.host.toLowerCase()}`
       const prev = this.traffic.get(key)
-      const next: Traffic = { at: now, rps: r.requests / Math.max(1, intervalSeconds), saturated: r.saturated, ...(r.requests > 0 ? { errorRate: r.errors / r.requests } : {}) }
+      const next: Traffic = { at: now, rps: r.requests / Math.max(1, intervalSeconds), inflight: r.inflight, saturated: r.saturated, ...(r.requests > 0 ? { errorRate: r.errors / r.requests } : {}) }
+      this.demand.record(r.host, r.byPrefix)
       if (!prev || prev.saturated !== next.saturated) changed = true
       this.traffic.set(key, next)
     }

@@ -24,4 +24,12 @@ export function registerRouteRoutes(app: FastifyInstance, table: RoutingTable): 
       excluded: res.excluded,
     }
   })
+
+  app.get('/v1/demand', async (req) => {
+    const q = req.query as { host?: string }
+    if (!q.host) throw new ApiError('BadRequest', 'host is required: /v1/demand?host=web.edge.test')
+    if (!table.hasHost(q.host)) throw new ApiError('NotFound', `no app serves host "${q.host}"`)
+    const points = table.demand.points(q.host)
+    return { host: q.host, ...table.observed(q.host), demandRps: Math.round(points.reduce((s, p) => s + p.weight, 0) * 10) / 10, points: points.slice(0, 50).map((p) => ({ ...p, weight: Math.round(p.weight * 100) / 100 })) }
+  })
 }
