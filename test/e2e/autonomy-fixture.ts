@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
-import { api, cli, instanceProcesses, killTree, ROOT, startAgentProc, startServerProc, tempDir, waitUntil, type Proc } from './fleet-helpers.js'
+import { api, cli, instanceProcesses, killTree, startAgentProc, startServerProc, tempDir, waitUntil, type Proc, workloadManifest } from './fleet-helpers.js'
 
 export const API = '/apis/edgeplane.io/v1'
 export const SERVER_FLAGS = ['--heartbeat-seconds', '1', '--node-grace-seconds', '3']
@@ -82,20 +82,9 @@ export async function startFleet(t: TestContext, prefix: string, sites: { site: 
     },
     manifest(name, replicas, siteLabels, opts = {}) {
       const path = join(tmp.dir, `${name}-${replicas}.yaml`)
-      writeFileSync(path, `apiVersion: edgeplane.io/v1
-kind: App
-metadata: {name: ${name}}
-spec:
-  replicas: ${replicas}
-  template:
-    command: ${process.execPath}
-    args: [server.js]
-    workingDir: ${join(ROOT, 'examples', 'hello')}
-    ports: [{name: http}]
-    readiness: {http: {path: /healthz, port: http}, periodSeconds: 0.5}
-  placement:
+      writeFileSync(path, workloadManifest(name, { replicas, extra: `  placement:
 ${opts.spreadBySite ? '    spread: {by: site}\n' : ''}    siteSelector: {matchLabels: ${JSON.stringify(siteLabels)}}
-`)
+` }))
       return path
     },
   }

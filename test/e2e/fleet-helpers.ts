@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Agent, request } from 'undici'
+import { createServer as createNetServer } from 'node:net'
 
 export const ROOT = resolve(import.meta.dirname, '..', '..')
 const ENTRY = join(ROOT, 'src', 'cli', 'run.ts')
@@ -182,4 +183,37 @@ export class Prober {
     this.stopped = true
     await this.done
   }
+}
+
+/** Waits until `count` nodes are Ready (as the server sees them). */
+export async function waitNodesReady(server: { url: string; token: string }, count: number, timeoutMs = 60_000): Promise<void> {
+  await waitUntil(`${count} nodes Ready`, async () => {
+    const { body } = await api(server.url, server.token, 'GET', '/apis/edgeplane.io/v1/nodes')
+    return body.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === count || undefined
+  }, timeoutMs)
+}
+
+/** A free TCP port on `host` (released again before the caller binds it). */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer()
+    s.once('error', reject)
+    s.listen(0, host, () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
+  })
+}
+
+/** An app manifest running a test workload (examples/hello by default) with a readiness probe. */
+export function workloadManifest(name: string, opts: { replicas: number; args?: string[]; workingDir?: string; extra?: string }): string {
+  return `apiVersion: edgeplane.io/v1
+kind: App
+metadata: {name: ${name}}
+spec:
+  replicas: ${opts.replicas}
+  template:
+    command: ${process.execPath}
+    args: ${JSON.stringify(opts.args ?? ['server.js'])}
+    workingDir: ${opts.workingDir ?? join(ROOT, 'examples', 'hello')}
+    ports: [{name: http}]
+    readiness: {http: {path: /healthz, port: http}, periodSeconds: 0.5}
+${opts.extra ?? ''}`
 }

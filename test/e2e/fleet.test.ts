@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
-import { api, cli, killTree, pidAlive, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc } from './fleet-helpers.js'
+import { api, cli, killTree, pidAlive, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc, waitNodesReady, workloadManifest } from './fleet-helpers.js'
 
 test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, async (t) => {
   const tmp = tempDir('fleet')
@@ -37,11 +37,7 @@ test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, as
     procs.push(agent)
   }
 
-  await waitUntil('both nodes Ready', async () => {
-    const { body } = await api(server.url, server.token, 'GET', '/apis/edgeplane.io/v1/nodes')
-    const ready = body.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
-    return ready.length === 2 || undefined
-  })
+  await waitNodesReady(server, 2)
 
   const sitesOut = await cli(['get', 'sites'], env)
   assert.equal(sitesOut.code, 0, sitesOut.stderr)
@@ -49,21 +45,10 @@ test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, as
   assert.match(sitesOut.stdout, /osaka\s+ap-northeast/)
 
   const manifest = join(tmp.dir, 'app.yaml')
-  writeFileSync(manifest, `apiVersion: edgeplane.io/v1
-kind: App
-metadata: {name: web}
-spec:
-  replicas: 2
-  template:
-    command: ${process.execPath}
-    args: [server.js]
-    workingDir: ${join(ROOT, 'examples', 'hello')}
-    ports: [{name: http}]
-    readiness: {http: {path: /healthz, port: http}, periodSeconds: 0.5}
-  placement:
+  writeFileSync(manifest, workloadManifest('web', { replicas: 2, extra: `  placement:
     spread: {by: site}
     siteSelector: {matchLabels: {e2e: "yes"}}
-`)
+` }))
   const applied = await cli(['apply', '-f', manifest], env)
   assert.equal(applied.code, 0, applied.stderr)
   assert.match(applied.stdout, /app\/web created/)

@@ -5,12 +5,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { writeFileSync } from 'node:fs'
 import { request } from 'undici'
-import { api, cli, killTree, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc } from './fleet-helpers.js'
+import { api, cli, killTree, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc, waitNodesReady, freePort } from './fleet-helpers.js'
 
 const run = promisify(execFile)
 
@@ -18,13 +17,6 @@ async function haveDig(): Promise<boolean> {
   try { await run('dig', ['-v']); return true } catch { return false }
 }
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, host, () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
-  })
-}
 
 async function dig(port: number, args: string[]): Promise<string> {
   const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args])
@@ -75,10 +67,7 @@ test('DNS picks the nearest site, gateways serve and overflow, an unhealthy site
   }
 
   // Both sites must be up before the app is placed, or the scheduler spreads over the one it sees.
-  await waitUntil('both nodes Ready', async () => {
-    const { body } = await api(server.url, server.token, 'GET', '/apis/edgeplane.io/v1/nodes')
-    return body.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === 2 || undefined
-  }, 60_000)
+  await waitNodesReady(server, 2)
 
   const manifest = join(tmp.dir, 'web.yaml')
   writeFileSync(manifest, `apiVersion: edgeplane.io/v1

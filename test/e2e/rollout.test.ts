@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { request } from 'undici'
-import { api, cli, killTree, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc } from './fleet-helpers.js'
+import { api, cli, killTree, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc, waitNodesReady } from './fleet-helpers.js'
 
 function manifest(env: Record<string, string>): string {
   return `apiVersion: edgeplane.io/v1
@@ -47,10 +47,7 @@ test('a revision that never gets ready is rolled back; the old instances serve t
     procs.push(startCli(['agent', '--server', server.url, '--join-token', joinToken, '--site', site, '--address', `127.0.5${i + 1}.1`,
       '--name', `${site}-1`, '--data-dir', join(tmp.dir, site)]))
   }
-  await waitUntil('both nodes Ready', async () => {
-    const { body } = await api(server.url, server.token, 'GET', '/apis/edgeplane.io/v1/nodes')
-    return body.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === 2 || undefined
-  }, 60_000)
+  await waitNodesReady(server, 2)
 
   const file = join(tmp.dir, 'web.yaml')
   const instances = async () => (await api(server.url, server.token, 'GET', '/apis/edgeplane.io/v1/namespaces/default/instances')).body.items as any[]
