@@ -23,6 +23,8 @@ import { StatusReporter } from './status-reporter.js'
 import { AgentGatewayTable } from './gateway-table.js'
 import { SiteGateway } from './gateway/gateway.js'
 import type { GatewayLimits } from './gateway/options.js'
+import { agentRegistry, serveMetrics } from './metrics.js'
+import type { Server } from 'node:http'
 
 export interface AgentOptions {
   server: string
@@ -43,6 +45,8 @@ export interface AgentOptions {
   caFile?: string
   /** Run the site gateway on HOST:PORT. */
   gateway?: string
+  /** Serve Prometheus /metrics on HOST:PORT. */
+  metricsListen?: string
   gatewayLimits?: Partial<GatewayLimits>
   clock?: Clock
   random?: () => number
@@ -207,6 +211,16 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
   void maybeRotate()
 
+  let metricsServer: Server | undefined
+  if (o.metricsListen) {
+    const m = /^\[?(.*?)\]?:(\d+)$/.exec(o.metricsListen)
+    if (!m) throw new Error(`--metrics-listen "${o.metricsListen}": use HOST:PORT`)
+    metricsServer = await serveMetrics(agentRegistry({
+      reports: () => reconciler.reports(), linkUp: () => link.connected, desiredVersion: () => state.state.desired.version,
+      ...(gateway ? { gateway: () => gateway!.metrics() } : {}),
+    }), { host: m[1], port: Number(m[2]) })
+  }
+
   // Usage, log capping and credential rotation on a slow beat.
   let beat: TimerHandle | undefined
   let lastUsage = ''
@@ -241,6 +255,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       beat?.cancel()
       trafficBeat?.cancel()
       await gateway?.stop()
+      metricsServer?.close()
       reporter!.stop()
       relay.closeAll()
       link.stop()

@@ -1,5 +1,6 @@
 // Prometheus metrics of one server (its own registry, so several servers can share a process).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { DnsStats } from '../routing/dns/stats.js'
 
 export class ServerMetrics {
   readonly registry = new Registry()
@@ -9,7 +10,26 @@ export class ServerMetrics {
   readonly storeRevision = new Gauge({ name: 'edgeplane_store_revision', help: 'current store revision', registers: [this.registry] })
   readonly linkBytes = new Gauge({ name: 'edgeplane_link_bytes', help: 'bytes on agent links since server start', labelNames: ['direction'], registers: [this.registry] })
 
+
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'edgeplane_server_' })
+  }
+
+  /** DNS counters are plain numbers on the hot path; they are copied here only at scrape time. */
+  exportDns(stats: () => DnsStats | undefined): void {
+    const counter = (name: string, help: string, read: (s: DnsStats) => [Record<string, string>, number][], labelNames: string[] = []) =>
+      new Counter({
+        name, help, labelNames, registers: [this.registry],
+        collect() {
+          const s = stats()
+          if (!s) return
+          this.reset()
+          for (const [labels, n] of read(s)) this.inc(labels, n)
+        },
+      })
+    counter('edgeplane_dns_queries_total', 'DNS messages received', (s) => [[{}, s.queries]])
+    counter('edgeplane_dns_responses_total', 'DNS responses by rcode', (s) => Object.entries(s.responses).map(([rcode, n]) => [{ rcode }, n]), ['rcode'])
+    counter('edgeplane_dns_dropped_total', 'DNS messages dropped, by reason', (s) => Object.entries(s.dropped).map(([reason, n]) => [{ reason }, n]), ['reason'])
+    counter('edgeplane_dns_truncated_total', 'UDP answers truncated (TC)', (s) => [[{}, s.truncated]])
   }
 }

@@ -158,6 +158,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
   log.info({ url, dataDir: opts.dataDir, store: store.driver }, 'edgeplane server listening')
   let dns: RunningServer['dns']
+  metrics.exportDns(() => dns?.server.stats)
   if (opts.dnsListen) {
     const zone = opts.dnsZone ?? 'edge.test'
     const server = new DnsServer({ zone, source: new TableAnswerSource(routing, zone), ttl: opts.dnsTtl ?? 5, log })

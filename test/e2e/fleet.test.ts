@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
-import { api, cli, killTree, pidAlive, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc, waitNodesReady, workloadManifest } from './fleet-helpers.js'
+import { api, cli, killTree, pidAlive, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc, waitNodesReady, workloadManifest, freePort } from './fleet-helpers.js'
 
 test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, async (t) => {
   const tmp = tempDir('fleet')
@@ -30,10 +30,11 @@ test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, as
     { site: 'lyon', address: '127.0.21.1', region: 'eu-west', geo: '45.76,4.84' },
     { site: 'osaka', address: '127.0.22.1', region: 'ap-northeast', geo: '34.69,135.50' },
   ]
+  const metricsPort = await freePort('127.0.21.1')
   for (const s of sites) {
     const agent = startCli(['agent', '--server', server.url, '--join-token', token, '--site', s.site, '--region', s.region,
       '--provider', 'self', '--geo', s.geo, '--address', s.address, '--name', `${s.site}-1`, '--label', 'e2e=yes',
-      '--data-dir', join(tmp.dir, s.site)])
+      '--data-dir', join(tmp.dir, s.site), ...(s.site === 'lyon' ? ['--metrics-listen', `127.0.21.1:${metricsPort}`] : [])])
     procs.push(agent)
   }
 
@@ -70,6 +71,14 @@ test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, as
     assert.equal(body.pid, inst.status.pid)
     instancePids.push(body.pid)
   }
+
+  // Prometheus on both roles: the agent's own listener, the server's (admin token).
+  const agentMetrics = await (await fetch(`http://127.0.21.1:${metricsPort}/metrics`)).text()
+  assert.match(agentMetrics, /edgeplane_agent_instances\{phase="Running",ready="true"\} 1/)
+  assert.match(agentMetrics, /edgeplane_agent_link_up 1/)
+  const serverMetrics = await api(server.url, server.token, 'GET', '/metrics')
+  assert.match(serverMetrics.body, /edgeplane_links_connected 2/)
+  assert.match(serverMetrics.body, /edgeplane_dns_queries_total \d+/)
 
   const got = await cli(['get', 'instances', '-o', 'json'], env)
   assert.equal(JSON.parse(got.stdout).items.length, 2, '-o json of a list is {"items": [...]}')

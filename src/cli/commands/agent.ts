@@ -38,6 +38,7 @@ export function registerAgent(program: Command): void {
     .option('--memory <quantity>', 'memory to offer (default: all), e.g. 4Gi')
     .option('--stop-instances-on-exit', 'stop this node\'s instances when the agent exits (by default they keep running)')
     .option('--gateway <host:port>', 'run the site gateway here (end users\' HTTP enters the site through it)')
+    .option('--metrics-listen <host:port>', 'serve Prometheus /metrics there (e.g. 127.0.0.1:9101)')
     .option('--ca-file <pem>', 'trust this CA for the server (instead of the fingerprint pinned in the join token)')
     .option('--accept-older-desired', 'accept a desired state older than the one held (after restoring the server from a backup)')
     .action(async (o: Record<string, string & string[] & boolean>, cmd: Command) => {
@@ -55,7 +56,7 @@ export function registerAgent(program: Command): void {
         agent = await startAgent({
           server, joinToken: o.joinToken, dataDir: o.dataDir, name: o.name, address: o.address,
           site: { name: o.site, region: o.region, provider: o.provider, tier: o.tier as 'edge' | 'central', ...(o.geo ? { geo: parseGeo(o.geo) } : {}), labels },
-          labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired, caFile: o.caFile, gateway: o.gateway,
+          labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired, caFile: o.caFile, gateway: o.gateway, metricsListen: o.metricsListen,
         })
       } catch (err) {
         clearInterval(keepAlive)
