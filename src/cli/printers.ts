@@ -42,7 +42,9 @@ export const PRINTERS: Record<string, Printer> = {
     wide: ['REVISION', 'LAST GOOD', 'HOST', 'SCHEDULED'],
     row: (o, now) => {
       const a = o as App
-      return [a.metadata.name, String(a.spec.replicas), `${a.status?.readyReplicas ?? 0}/${a.spec.replicas}`, String(a.status?.updatedReplicas ?? 0),
+      // A session app's size follows its pools, not spec.replicas.
+      const desired = a.spec.sessions ? a.status?.replicas ?? 0 : a.spec.replicas
+      return [a.metadata.name, a.spec.sessions ? `${desired} (pools)` : String(desired), `${a.status?.readyReplicas ?? 0}/${desired}`, String(a.status?.updatedReplicas ?? 0),
         String(a.status?.availableReplicas ?? 0), String(a.status?.sites?.length ?? 0), a.spec.paused && a.status?.rollout?.phase !== 'Succeeded' ? 'Paused' : a.status?.rollout?.phase ?? '-', age(a.metadata.creationTimestamp, now)]
     },
     wideRow: (o) => {

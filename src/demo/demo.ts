@@ -174,10 +174,13 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     })
     out(`all ${DEMO_SITES.length} sites joined`)
 
-    const manifest = join(PACKAGE_ROOT, 'examples', 'hello', 'app.yaml')
-    for (const doc of parseManifests(readFileSync(manifest, 'utf8'), manifest)) {
-      const { obj, action } = await client.apply(doc as Resource)
-      out(`${obj.kind.toLowerCase()}/${obj.metadata.name} ${action}`)
+    // hello: one replica per site; game: a warm session pool in every site.
+    for (const example of ['hello', 'game']) {
+      const manifest = join(PACKAGE_ROOT, 'examples', example, 'app.yaml')
+      for (const doc of parseManifests(readFileSync(manifest, 'utf8'), manifest)) {
+        const { obj, action } = await client.apply(doc as Resource)
+        out(`${obj.kind.toLowerCase()}/${obj.metadata.name} ${action}`)
+      }
     }
     const app = await waitFor('hello to be ready', o.readyTimeoutMs ?? 90_000, async () => {
       const a = await client.get<App>(kindInfo('App')!, 'default', 'hello')
@@ -201,6 +204,10 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     out(`  dig @${dnsHost} -p ${dnsPort} hello.edge.test +subnet=203.0.113.0/24 +short    # a client in Tokyo`)
     out(`  curl -H 'Host: hello.edge.test' http://127.0.4.1:${GATEWAY_PORT}/                 # Tokyo's gateway`)
     out(`  node bin/edgeplane.js route hello.edge.test --client-ip 192.0.2.10               # why New York`)
+    out('a session for a player near Tokyo (a warm game instance, a token it checks itself):')
+    out(`  node bin/edgeplane.js session create --app game --client-ip 203.0.113.9`)
+    out('a rollout, wave by wave (canary first): change an env value in examples/hello/app.yaml, then')
+    out(`  node bin/edgeplane.js apply -f examples/hello/app.yaml && node bin/edgeplane.js rollout status hello --watch`)
     out('Ctrl-C stops everything the demo started.')
     const done = new Promise<void>((resolveDone) => {
       const onSignal = () => { out('\nstopping…'); void stop().then(() => resolveDone()) }

@@ -155,3 +155,17 @@ test('over a real TLS socket: a client going away does not disturb the server; c
   }
   assert.equal(r2.ended, true)
 })
+
+test('a field selector filters the initial objects of a watch too, not only later events', async (t) => {
+  const ts = await startTestServer(t)
+  await post(ts, appManifest('a'))
+  await post(ts, appManifest('b'))
+  await settle(ts.srv)
+  const w = await watch(ts, `${APPS}?watch=true&fieldSelector=${encodeURIComponent('metadata.name=b')}`)
+  await post(ts, appManifest('c'))
+  const b = json(await ts.req({ method: 'GET', url: `${APPS}/b` }))
+  assert.equal((await ts.req({ method: 'PUT', url: `${APPS}/b`, payload: { ...b, spec: { ...b.spec, replicas: 0 } } })).statusCode, 200)
+  const events = await w.readUntil((e: any) => e.type === 'MODIFIED' && e.object.spec.replicas === 0)
+  assert.deepEqual([...new Set(events.map((e: any) => e.object.metadata.name))], ['b'], 'only b, from the start')
+  assert.equal(events[0].type, 'ADDED')
+})

@@ -194,7 +194,7 @@ async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyReq
   const initial: WatchEvent[] = []
   if (!q.resourceVersion || from === 0) {
     const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: labels })
-    for (const o of items) initial.push({ type: 'ADDED', object: o, revision })
+    for (const o of items) if (!fields.length || matchesFields(o, fields)) initial.push({ type: 'ADDED', object: o, revision })
     from = revision
   }
   const matchesSel = (o: Resource) => matchesRequirements(o.metadata.labels, labels) && (!fields.length || matchesFields(o, fields))
