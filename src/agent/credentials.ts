@@ -36,10 +36,15 @@ export async function loadOrJoin(opts: { dataDir: string; http: HttpClient; join
     return c
   }
   if (!opts.joinToken) throw new Error('this node has not joined yet: pass --join-token (from "edgeplane token create --join")')
-  const body = (await opts.http.request('POST', '/v1/join', { node: opts.node, site: opts.site }, opts.joinToken)) as { credential: string; expiresAt?: string }
-  const c: Credential = { server: opts.http.baseUrl, node: opts.node, site: opts.site, credential: body.credential, issuedAt: new Date(opts.now).toISOString(), ...(body.expiresAt ? { expiresAt: body.expiresAt } : {}) }
+  const c = await requestCredential({ ...opts, joinToken: opts.joinToken })
   writeFileAtomic(path, JSON.stringify(c))
   return c
+}
+
+/** Spends one use of the join token for a credential of `node` in `site` (not saved anywhere). */
+export async function requestCredential(opts: { http: HttpClient; joinToken: string; node: string; site: string; now: number }): Promise<Credential> {
+  const body = (await opts.http.request('POST', '/v1/join', { node: opts.node, site: opts.site }, opts.joinToken)) as { credential: string; expiresAt?: string }
+  return { server: opts.http.baseUrl, node: opts.node, site: opts.site, credential: body.credential, issuedAt: new Date(opts.now).toISOString(), ...(body.expiresAt ? { expiresAt: body.expiresAt } : {}) }
 }
 
 /** True once two thirds of the credential's lifetime have passed. */

@@ -20,6 +20,12 @@ export interface LinkClientOptions {
   onDown?: (reason: string) => void
   backoff?: { initialMs: number; maxMs: number }
   ca?: string
+  /** Extra options for the WebSocket (the fleet simulator turns off automatic pongs). */
+  socketOptions?: WebSocket.ClientOptions
+  /** Sees each new socket before it opens (the simulator answers pings and pauses it for faults). */
+  onSocket?: (ws: WebSocket) => void
+  /** Consulted before each dial; false fails the attempt as an unreachable network would (backoff goes on). */
+  canDial?: () => boolean
 }
 
 export function linkUrl(serverUrl: string): string {
@@ -54,14 +60,21 @@ export class LinkClient {
 
   private dial(): void {
     if (this.stopped) return
+    if (this.o.canDial && !this.o.canDial()) {
+      this.lastError = 'network unreachable'
+      this.scheduleRedial()
+      return
+    }
     const ws = new WebSocket(linkUrl(this.o.serverUrl), {
       headers: { authorization: `Bearer ${this.o.credential()}` },
       perMessageDeflate: { threshold: 256 },
       maxPayload: MAX_LINK_MESSAGE_BYTES,
       handshakeTimeout: 10_000,
       ...(this.o.ca ? { ca: this.o.ca } : {}),
+      ...this.o.socketOptions,
     })
     this.ws = ws
+    this.o.onSocket?.(ws)
     ws.on('open', () => {
       this.armWatchdog()
       ws.send(JSON.stringify(this.o.hello()))

@@ -9,6 +9,14 @@ export const LINK_PATH = '/v1/link'
 export const LINK_SUBPROTOCOL = 'edgeplane.link.v1'
 export const MAX_LINK_MESSAGE_BYTES = 4 * 1024 * 1024
 
+/**
+ * permessage-deflate on the link, as the server offers it. Link messages are small JSON documents,
+ * so a 1 KiB window compresses them about as well as the default 32 KiB one; the default (32 KiB
+ * window, memLevel 8) costs ~300 KiB of zlib state per connection on the server, ~3 GiB for 10,000
+ * links. With these settings it is ~20 KiB. The agent is asked to use the same window.
+ */
+export const LINK_DEFLATE = { threshold: 256, serverMaxWindowBits: 10, clientMaxWindowBits: 10, zlibDeflateOptions: { memLevel: 4 } } as const
+
 export const DesiredInstanceSchema = Type.Object({
   uid: Type.String({ minLength: 1 }),
   namespace: Type.String(),

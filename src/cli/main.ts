@@ -15,6 +15,7 @@ import { registerToken } from './commands/token.js'
 import { registerRoute } from './commands/route.js'
 import { registerRollout } from './commands/rollout.js'
 import { registerSession } from './commands/session.js'
+import { registerSim } from './commands/sim.js'
 
 export function buildProgram(): Command {
   const program = new Command('edgeplane')
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .option('-n, --namespace <ns>', 'namespace of namespaced resources', 'default')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-  for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerRollout, registerRoute, registerSession, registerToken, registerLogin]) register(program)
+  for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerRollout, registerRoute, registerSession, registerToken, registerLogin, registerSim]) register(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }

@@ -1,7 +1,10 @@
 // Node health from the link: a node whose link closed, or whose heartbeats stopped, becomes
 // NotReady after a grace period, with the reason; its instances are marked Unknown (not deleted:
 // they most likely still serve). Link figures (state, last seen, bytes) are written to Node status
-// on every state change and otherwise at a modest interval.
+// on every state change and otherwise at a modest interval, which grows with the fleet so that
+// these refreshes stay under a fixed write rate (10,000 nodes every 30 s would be 333 writes/s).
+// A pass over every node runs each second: unchanged nodes cost a comparison, and the writes a pass
+// needs go out together (the store commits them as a batch).
 import type { Instance, Node, LinkStatus } from '../api/kinds/index.js'
 import { getCondition, setCondition, type Condition } from '../api/meta.js'
 import { isApiError } from '../api/errors.js'
@@ -51,7 +54,19 @@ export interface NodeLifecycleOptions {
   graceMs: number
   /** Link counters are persisted at most this often when nothing else changes. */
   statusIntervalMs?: number
+  /** …and, for a large fleet, no more than this many such refreshes per second (default 50). */
+  statusRefreshesPerSecond?: number
   tickMs?: number
+}
+
+/** Writes of one pass in flight at once. */
+const WRITE_CHUNK = 256
+
+/** A stable fraction in [0, 1) per node: spreads the first refresh of each node over the interval. */
+function spread(name: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193)
+  return (h >>> 0) / 2 ** 32
 }
 
 export class NodeLifecycle {
@@ -86,15 +101,39 @@ export class NodeLifecycle {
   /** One pass over every node. Exposed for tests driven by a manual clock. */
   async pass(): Promise<void> {
     this.o.links.refreshCounters()
-    for (const node of this.o.nodes.list()) await this.reconcile(node)
+    const now = this.o.clock.now()
+    const interval = Math.max(this.o.statusIntervalMs ?? 30_000, (this.o.nodes.size * 1000) / (this.o.statusRefreshesPerSecond ?? 50))
+    const writes: (() => Promise<void>)[] = []
+    for (const node of this.o.nodes.list()) {
+      const w = this.reconcile(node, now, interval)
+      if (w) writes.push(w)
+    }
+    this.byNode = undefined
+    for (let k = 0; k < writes.length; k += WRITE_CHUNK) {
+      const results = await Promise.allSettled(writes.slice(k, k + WRITE_CHUNK).map((w) => w()))
+      for (const r of results) if (r.status === 'rejected') throw r.reason
+    }
   }
 
-  private async reconcile(node: Node): Promise<void> {
-    const now = this.o.clock.now()
+  /** What a node needs written, if anything (cheap when nothing changed: most nodes, most passes). */
+  private reconcile(node: Node, now: number, interval: number): (() => Promise<void>) | undefined {
     const name = node.metadata.name
     const s = this.o.links.stats.get(name)
+    // Known from before this server started, not seen since, still within the grace: nothing is
+    // decided yet (after a restart the fleet reconnects in this window; writing every node first as
+    // disconnected and then as connected again would double the storm's writes for nothing).
+    if (!s && node.status && now - this.startedAt < this.o.graceMs) return undefined
+    const prevReady = getCondition(node.status?.conditions, 'Ready')
+    const ready = this.readiness(s, now, prevReady)
+    const capacity = s?.capacity ?? node.status?.capacity ?? { cpu: 0, memory: 0 }
+    const state = s?.connected ? 'Connected' : 'Disconnected'
+    const transition = prevReady?.status !== ready.status || node.status?.link?.state !== state || !deepEqual(node.status?.capacity, capacity)
+    // A node this process has not written yet gets its first refresh at a stable point of the interval.
+    if (!this.persistedAt.has(name)) this.persistedAt.set(name, now - spread(name) * interval)
+    const due = now - this.persistedAt.get(name)! >= interval
+    if (!transition && !due) return undefined
     const link: LinkStatus = {
-      state: s?.connected ? 'Connected' : 'Disconnected',
+      state,
       bytesIn: s?.bytesIn ?? node.status?.link?.bytesIn ?? 0,
       bytesOut: s?.bytesOut ?? node.status?.link?.bytesOut ?? 0,
       ...(s ? { lastSeen: new Date(s.lastSeen).toISOString() } : node.status?.link?.lastSeen ? { lastSeen: node.status.link.lastSeen } : {}),
@@ -102,10 +141,7 @@ export class NodeLifecycle {
       ...(s && !s.connected && s.reason ? { reason: s.reason } : !s ? { reason: 'NotConnectedSinceServerStart' } : {}),
       ...(s ? { desiredVersion: s.sentVersion, ackedVersion: s.ackedVersion } : {}),
     }
-    const prevReady = getCondition(node.status?.conditions, 'Ready')
-    const ready = this.readiness(s, now, prevReady)
     const conditions = setCondition(node.status?.conditions, ready, new Date(now).toISOString())
-    const capacity = s?.capacity ?? node.status?.capacity ?? { cpu: 0, memory: 0 }
     const status: Node['status'] = {
       capacity,
       allocatable: capacity,
@@ -114,20 +150,38 @@ export class NodeLifecycle {
       link,
       ...(s?.agent ? { agent: s.agent } : node.status?.agent ? { agent: node.status.agent } : {}),
     }
-    const transition = prevReady?.status !== ready.status || node.status?.link?.state !== link.state || !deepEqual(node.status?.capacity, capacity)
-    const due = now - (this.persistedAt.get(name) ?? 0) >= (this.o.statusIntervalMs ?? 30_000)
-    if (!transition && !(due && !deepEqual(node.status, status))) return
-    try {
-      await this.o.store.update({ ...node, status }, { subresource: 'status' })
+    if (!transition && deepEqual(node.status, status)) {
       this.persistedAt.set(name, now)
-    } catch (err) {
-      if (!isApiError(err, 'NotFound') && !isApiError(err, 'Conflict')) throw err
-      return
+      return undefined
     }
-    if (prevReady?.status !== ready.status) {
-      this.o.events.record(node, ready.status === 'True' ? 'Normal' : 'Warning', ready.status === 'True' ? 'NodeReady' : 'NodeNotReady', ready.message ?? ready.reason ?? '')
-      if (ready.status !== 'True') await this.markInstancesUnknown(name, ready)
+    return async () => {
+      try {
+        await this.o.store.update({ ...node, status }, { subresource: 'status' })
+        this.persistedAt.set(name, now)
+      } catch (err) {
+        if (!isApiError(err, 'NotFound') && !isApiError(err, 'Conflict')) throw err
+        return
+      }
+      if (prevReady?.status !== ready.status) {
+        this.o.events.record(node, ready.status === 'True' ? 'Normal' : 'Warning', ready.status === 'True' ? 'NodeReady' : 'NodeNotReady', ready.message ?? ready.reason ?? '')
+        if (ready.status !== 'True') await this.markInstancesUnknown(name, ready)
+      }
     }
+  }
+
+  /** node → its instances, built at most once per pass (only when some node went NotReady). */
+  private byNode: Map<string, Instance[]> | undefined
+
+  private instancesOn(node: string): Instance[] {
+    if (!this.byNode) {
+      this.byNode = new Map()
+      for (const i of this.o.instances.list()) {
+        const list = this.byNode.get(i.spec.node)
+        if (list) list.push(i)
+        else this.byNode.set(i.spec.node, [i])
+      }
+    }
+    return this.byNode.get(node) ?? []
   }
 
   private readiness(s: LinkStats | undefined, now: number, prev: Condition | undefined): Condition {
@@ -136,7 +190,9 @@ export class NodeLifecycle {
       if (now - s.lastSeen <= grace) return { type: 'Ready', status: 'True', reason: 'AgentConnected', message: 'the agent is connected and heartbeating' }
       return { type: 'Ready', status: 'False', reason: 'HeartbeatMissed', message: `no heartbeat for ${Math.round((now - s.lastSeen) / 1000)}s` }
     }
-    const since = s?.disconnectedAt ?? this.startedAt
+    // A link the hub cut for missed heartbeats went quiet at lastSeen, not when it was cut: counting
+    // the grace from the cut would add it twice (a silent death NotReady after ~2× the grace).
+    const since = s?.reason === 'HeartbeatMissed' ? Math.min(s.lastSeen, s.disconnectedAt ?? s.lastSeen) : s?.disconnectedAt ?? this.startedAt
     // Within the grace period nothing is decided: a brief reconnect must not flap the node.
     if (now - since < grace) return prev ?? { type: 'Ready', status: 'Unknown', reason: 'AwaitingAgent', message: 'waiting for the agent to connect' }
     // The same reason the link status gives: a node that never connected did not lose its link.
@@ -146,8 +202,7 @@ export class NodeLifecycle {
 
   /** The control plane no longer knows what runs there; the agent will tell when it is back. */
   private async markInstancesUnknown(node: string, ready: Condition): Promise<void> {
-    for (const listed of this.o.instances.list()) {
-      if (listed.spec.node !== node) continue
+    for (const listed of this.instancesOn(node)) {
       // Read again from the cache: a status report may have landed while an earlier one was written,
       // and a stale resourceVersion would fail the write (and, with it, the rest of this node's).
       const i = this.o.instances.get(listed.metadata.namespace, listed.metadata.name)

@@ -11,15 +11,26 @@ import { isNodeReady } from './snapshot.js'
 
 export class SiteStatusController {
   readonly queue: WorkQueue
+  /** site → names of its nodes, kept from the node cache (a reconcile reads its own, not every node). */
+  private bySite = new Map<string, Set<string>>()
 
   constructor(private o: { store: Store; clock: Clock; log: Logger; sites: Cache<Site>; nodes: Cache<Node> }) {
     this.queue = new WorkQueue({ name: 'sites', clock: o.clock, log: o.log, reconcile: (k) => this.reconcile(k) })
   }
 
   start(): void {
+    for (const n of this.o.nodes.list()) this.index(n.spec.site, n.metadata.name, true)
     this.o.nodes.on((ev, prev) => {
-      this.queue.add(ev.object.spec.site)
-      if (prev && prev.spec.site !== ev.object.spec.site) this.queue.add(prev.spec.site)
+      const n = ev.object
+      if (prev && prev.spec.site !== n.spec.site) {
+        this.index(prev.spec.site, n.metadata.name, false)
+        this.queue.add(prev.spec.site)
+      }
+      this.index(n.spec.site, n.metadata.name, ev.type !== 'DELETED')
+      // Only what the site status is made of: a node's link counters are refreshed all the time.
+      if (ev.type === 'MODIFIED' && prev && prev.spec.site === n.spec.site && isNodeReady(prev) === isNodeReady(n) &&
+        deepEqual(prev.status?.capacity, n.status?.capacity) && deepEqual(prev.status?.allocatable, n.status?.allocatable)) return
+      this.queue.add(n.spec.site)
     })
     this.o.sites.on((ev) => { if (ev.type === 'ADDED') this.queue.add(ev.object.metadata.name) })
     for (const s of this.o.sites.list()) this.queue.add(s.metadata.name)
@@ -28,7 +39,7 @@ export class SiteStatusController {
   async reconcile(name: string): Promise<void> {
     const site = this.o.sites.get(undefined, name)
     if (!site) return
-    const nodes = this.o.nodes.list().filter((n) => n.spec.site === name)
+    const nodes = [...(this.bySite.get(name) ?? [])].map((n) => this.o.nodes.get(undefined, n)).filter((n): n is Node => !!n && n.spec.site === name)
     const ready = nodes.filter(isNodeReady)
     const sum = (k: 'capacity' | 'allocatable') => ready.reduce((acc, n) => ({ cpu: acc.cpu + (n.status?.[k]?.cpu ?? 0), memory: acc.memory + (n.status?.[k]?.memory ?? 0) }), { cpu: 0, memory: 0 })
     const status: SiteStatus = { nodes: nodes.length, readyNodes: ready.length, capacity: sum('capacity'), allocatable: sum('allocatable') }
@@ -38,6 +49,17 @@ export class SiteStatusController {
       await this.o.store.update({ ...site, status }, { subresource: 'status' })
     } catch (err) {
       if (!isApiError(err, 'NotFound')) throw err
+    }
+  }
+
+  private index(site: string, node: string, present: boolean): void {
+    let set = this.bySite.get(site)
+    if (present) {
+      if (!set) this.bySite.set(site, (set = new Set()))
+      set.add(node)
+    } else if (set) {
+      set.delete(node)
+      if (!set.size) this.bySite.delete(site)
     }
   }
 

@@ -9,6 +9,7 @@ import type { Clock } from '../lib/clock.js'
 import type { GatewayRoute, TrafficReport } from '../agent/gateway/types.js'
 import { rankSites, usable, type Excluded, type RankedSite, type SiteCandidate } from './policy.js'
 import { DemandTracker } from './demand.js'
+import { FallbackIndex } from './fallbacks.js'
 import type { ClientLocation, GeoLocator, GeoPoint } from './types.js'
 
 export interface LinkSource {
@@ -22,6 +23,8 @@ interface HostEntry {
   candidates: SiteCandidate[]
   /** site → ready instance endpoints (host:port of the traffic port) with identity. */
   endpoints: Map<string, { id: string; address: string }[]>
+  /** Built on first use after each rebuild: the gateways' fallbacks without ranking every site. */
+  fallbacks?: FallbackIndex
 }
 
 export interface RouteResult {
@@ -45,6 +48,11 @@ export interface RoutingTableOptions {
   links: LinkSource
   geo: GeoLocator
   clock: Clock
+  /**
+   * Rebuilds are at most this often (default 100 ms): a burst of changes (thousands of instances
+   * becoming ready, a reconnect storm) costs a few rebuilds, not one per change.
+   */
+  minRebuildIntervalMs?: number
 }
 
 export class RoutingTable {
@@ -52,6 +60,7 @@ export class RoutingTable {
   private traffic = new Map<string, Traffic>() // site|host
   private sticky = new Map<string, string>()
   private scheduled = false
+  private lastRebuild = 0
   private listeners = new Set<() => void>()
   private version = 0
 
@@ -76,9 +85,11 @@ export class RoutingTable {
 
   start(): void {
     const dirty = () => this.schedule()
-    this.o.apps.on(dirty)
-    this.o.sites.on(dirty)
-    this.o.nodes.on(dirty)
+    // Status writes (app, site and node status change often, and on every node every few seconds
+    // at scale) do not change routing: only what the table is built from does.
+    this.o.apps.on((ev, prev) => { if (ev.type !== 'MODIFIED' || JSON.stringify(prev?.spec.traffic) !== JSON.stringify(ev.object.spec.traffic)) dirty() })
+    this.o.sites.on((ev, prev) => { if (ev.type !== 'MODIFIED' || JSON.stringify(prev?.spec) !== JSON.stringify(ev.object.spec)) dirty() })
+    this.o.nodes.on((ev, prev) => { if (ev.type !== 'MODIFIED' || prev?.spec.site !== ev.object.spec.site) dirty() })
     this.o.instances.on((ev, prev) => {
       // Only readiness, placement and endpoints matter here.
       const i = ev.object
@@ -89,11 +100,14 @@ export class RoutingTable {
     this.rebuild()
   }
 
-  /** Rebuilds once after the current burst of changes. */
+  /** Rebuilds once after the current burst of changes (and not sooner than minRebuildIntervalMs after the last). */
   schedule(): void {
     if (this.scheduled) return
     this.scheduled = true
-    setImmediate(() => { this.scheduled = false; this.rebuild() })
+    const wait = this.lastRebuild + (this.o.minRebuildIntervalMs ?? 100) - Date.now()
+    const run = () => { this.scheduled = false; this.rebuild() }
+    if (wait > 0) setTimeout(run, wait).unref()
+    else setImmediate(run)
   }
 
   onChange(fn: () => void): () => void {
@@ -106,12 +120,15 @@ export class RoutingTable {
   /** Builds the table from the caches (exposed for tests). */
   rebuild(): void {
     const now = this.o.clock.now()
+    this.lastRebuild = Date.now()
     const connected = new Set<string>()
+    const sitesUp = new Set<string>()
     const gatewaysBySite = new Map<string, string[]>()
     for (const n of this.o.nodes.list()) {
       const s = this.o.links.stats.get(n.metadata.name)
       if (!s?.connected) continue
       connected.add(n.metadata.name)
+      sitesUp.add(n.spec.site)
       if (s.gateway?.healthy) {
         const list = gatewaysBySite.get(n.spec.site) ?? []
         list.push(s.gateway.address)
@@ -122,8 +139,7 @@ export class RoutingTable {
     // An operator-declared gateway address (e.g. a load balancer) stands for the site while any of its nodes is connected.
     for (const s of sites.values()) {
       if (!s.spec.gateway?.address) continue
-      const anyUp = this.o.nodes.list().some((n) => n.spec.site === s.metadata.name && connected.has(n.metadata.name))
-      if (anyUp) gatewaysBySite.set(s.metadata.name, [s.spec.gateway.address])
+      if (sitesUp.has(s.metadata.name)) gatewaysBySite.set(s.metadata.name, [s.spec.gateway.address])
     }
     const hosts = new Map<string, HostEntry>()
     const byApp = new Map<string, HostEntry>()
@@ -216,12 +232,11 @@ export class RoutingTable {
     const from = this.o.sites.get(undefined, site)?.spec.geo
     const out: GatewayRoute[] = []
     for (const [host, entry] of this.hosts) {
-      const { ok } = usable(entry.candidates.filter((c) => c.site !== site))
-      const ranked = rankSites(ok, from as GeoPoint | undefined)
+      entry.fallbacks ??= new FallbackIndex(entry.candidates)
       out.push({
         host,
         endpoints: (entry.endpoints.get(site) ?? []).map((e) => ({ ...e, ready: true })),
-        fallbacks: ranked.slice(0, fallbacks).map((r) => ({ site: r.site, gateway: r.gateways[0] })),
+        fallbacks: entry.fallbacks.fallbacks(site, from as GeoPoint | undefined, fallbacks).map((r) => ({ site: r.site, gateway: r.gateways[0] })),
       })
     }
     return out.sort((a, b) => (a.host < b.host ? -1 : 1))

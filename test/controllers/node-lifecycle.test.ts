@@ -284,3 +284,19 @@ test('node lifecycle: a status report landing while instances are marked Unknown
     assert.equal(i.status?.phase, 'Unknown', name)
   }
 })
+
+test('node lifecycle: a link cut for missed heartbeats counts the grace from the last sign of life, not from the cut', async (t) => {
+  const s = await setup(t)
+  const st = s.links.connect('n1')
+  await s.pass()
+  // Silent from now; the hub gives up on the connection after two heartbeat intervals.
+  s.clock.advance(GRACE - 2000)
+  s.links.close('n1', 'HeartbeatMissed')
+  await s.pass()
+  assert.equal((await s.ready())?.status, 'True', 'still within the grace since the last heartbeat')
+  s.clock.advance(2001)
+  await s.pass()
+  const ready = await s.ready()
+  assert.equal(ready?.status, 'False', `NotReady once the grace since lastSeen (${new Date(st.lastSeen).toISOString()}) is over`)
+  assert.equal(ready?.reason, 'HeartbeatMissed')
+})

@@ -3,7 +3,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import websocket from '@fastify/websocket'
 import { ApiError, toStatus } from '../../api/errors.js'
-import { LINK_PATH, MAX_LINK_MESSAGE_BYTES } from '../../api/link.js'
+import { LINK_DEFLATE, LINK_PATH, MAX_LINK_MESSAGE_BYTES } from '../../api/link.js'
 import type { Logger } from '../../lib/log.js'
 import type { Store } from '../../store/types.js'
 import type { Principal, TokenService } from '../auth/token-service.js'
@@ -58,7 +58,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
     },
   }) as unknown as FastifyInstance
   registerBodyParsers(app)
-  await app.register(websocket, { options: { maxPayload: MAX_LINK_MESSAGE_BYTES, perMessageDeflate: { threshold: 256 } } })
+  await app.register(websocket, { options: { maxPayload: MAX_LINK_MESSAGE_BYTES, perMessageDeflate: LINK_DEFLATE } })
 
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0]

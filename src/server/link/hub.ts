@@ -29,6 +29,8 @@ export interface LinkHubOptions {
   helloTimeoutMs?: number
   /** Hellos admitted per second (a reconnect storm is let in at this pace). */
   admissionRate?: number
+  /** Routes pushes to gateways are at most this often (default 250 ms). */
+  routesIntervalMs?: number
   /** The routes document for the gateway of a node in `site` (sent to nodes that run one). */
   routesFor?: (site: string) => RoutesMessage['routes']
   /** What a site's gateway saw (load, saturation, demand). */
@@ -67,6 +69,9 @@ export class LinkHub implements LogStreamer, LinkView {
   private logRequests = new Map<number, LogRequest>()
   private nextReq = 1
   private pushQueued = new Set<string>()
+  private routesTimer: TimerHandle | undefined
+  private routesPushedAt = 0
+  private countersAt = -Infinity
   private heartbeat: TimerHandle | undefined
   private listeners = new Set<(node: string) => void>()
 
@@ -214,10 +219,23 @@ export class LinkHub implements LogStreamer, LinkView {
     }
   }
 
-  /** Sends every gateway node its site's routes if they changed (call when the routing table changed). */
+  /**
+   * Sends every gateway node its site's routes if they changed (call when the routing table
+   * changed). At most every routesIntervalMs: each push computes every site's document, so a burst
+   * of routing changes is sent as its last state. (A gateway learns its own instances' readiness
+   * from its agent at once; what waits is the server's view of the other sites.)
+   */
   pushRoutes(): void {
-    const perSite = new Map<string, string>()
-    for (const s of this.sessions.values()) this.pushRoutesTo(s, perSite)
+    if (this.routesTimer) return
+    const wait = this.routesPushedAt + (this.o.routesIntervalMs ?? 250) - this.o.clock.now()
+    const run = () => {
+      this.routesTimer = undefined
+      this.routesPushedAt = this.o.clock.now()
+      const perSite = new Map<string, string>()
+      for (const s of this.sessions.values()) this.pushRoutesTo(s, perSite)
+    }
+    if (wait <= 0) { run(); return }
+    this.routesTimer = this.o.clock.setTimeout(run, wait)
   }
 
   private pushRoutesTo(s: Session, perSite = new Map<string, string>()): void {
@@ -234,14 +252,18 @@ export class LinkHub implements LogStreamer, LinkView {
   }
 
   private queuePush(node: string): void {
-    if (!this.sessions.has(node) || this.pushQueued.has(node)) return
-    this.pushQueued.add(node)
-    // Coalesce a burst of instance changes for one node into one message.
-    setImmediate(() => {
-      this.pushQueued.delete(node)
-      const s = this.sessions.get(node)
-      if (s) this.push(s)
+    if (!this.sessions.has(node)) return
+    // Coalesce a burst of instance changes into one message per node, and one callback for all
+    // nodes (a change that touches 10,000 nodes schedules one immediate, not 10,000).
+    if (!this.pushQueued.size) setImmediate(() => {
+      const nodes = this.pushQueued
+      this.pushQueued = new Set()
+      for (const n of nodes) {
+        const s = this.sessions.get(n)
+        if (s) this.push(s)
+      }
     })
+    this.pushQueued.add(node)
   }
 
   private push(s: Session): void {
@@ -301,11 +323,17 @@ export class LinkHub implements LogStreamer, LinkView {
 
   /** Wire bytes so far, including the open connection's. */
   refreshCounters(): void {
+    // At most once a second: the lifecycle asks on every pass, and passes run back to back while
+    // thousands of links come and go (each call reads two counters of every socket).
+    const now = this.o.clock.now()
+    if (now - this.countersAt < 1000) return
+    this.countersAt = now
     for (const s of this.sessions.values()) s.account()
   }
 
   close(): void {
     this.heartbeat?.cancel()
+    this.routesTimer?.cancel()
     this.admission.stop()
     for (const s of this.sessions.values()) s.ws.close(1001, 'server shutting down')
   }

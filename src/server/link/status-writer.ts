@@ -1,5 +1,8 @@
 // Writes what agents report about their instances into Instance status. Reports are coalesced per
-// instance (only the latest matters) and written one at a time, skipping ones that change nothing.
+// instance (only the latest matters) and skipped when they change nothing. Whatever is pending is
+// written as one batch of concurrent writes, which the store commits together (SQLite: one
+// transaction and one fsync for the batch instead of one per report; each write still returns only
+// once it is durable). A write that lost a compare-and-swap race is retried from the fresh object.
 import type { Instance, InstanceStatus } from '../../api/kinds/index.js'
 import type { InstanceReport } from '../../api/link.js'
 import type { Logger } from '../../lib/log.js'
@@ -15,7 +18,7 @@ export class StatusWriter {
   private running = false
   private idle: (() => void)[] = []
 
-  constructor(private store: Store, private instances: Cache<Instance>, private log: Logger) {
+  constructor(private store: Store, private instances: Cache<Instance>, private log: Logger, private batchSize = 512) {
     // The cache is usually loaded already: its instances get no ADDED event from here on.
     for (const i of instances.list()) this.byUid.set(i.metadata.uid!, `${i.metadata.namespace}/${i.metadata.name}`)
     instances.on((ev) => {
@@ -48,9 +51,21 @@ export class StatusWriter {
     this.running = true
     try {
       while (this.pending.size) {
-        const [key, item] = this.pending.entries().next().value!
-        this.pending.delete(key)
-        await this.write(item.node, item.report).catch((err) => this.log.warn({ err, uid: item.report.uid }, 'instance status write failed'))
+        const batch: [string, { node: string; report: InstanceReport }][] = []
+        for (const entry of this.pending) {
+          batch.push(entry)
+          if (batch.length >= this.batchSize) break
+        }
+        for (const [key] of batch) this.pending.delete(key)
+        // One entry per node and uid: no two writes of a batch touch the same instance.
+        await Promise.all(batch.map(([key, item]) => this.write(item.node, item.report).catch((err) => {
+          if (isApiError(err, 'Conflict') && !this.pending.has(key)) {
+            // Someone else wrote the instance in between (the cache has it by now): write it again.
+            this.pending.set(key, item)
+            return
+          }
+          this.log.warn({ err, uid: item.report.uid }, 'instance status write failed')
+        })))
       }
     } finally {
       this.running = false
