@@ -1,7 +1,7 @@
 // Filters deciding whether a site, and a node inside it, can take one more replica. Every failure
 // is a short reason key; the plan counts them per site, as Kubernetes counts them per node.
 import type { App, Capacity, Placement as PlacementSpec } from '../api/kinds/index.js'
-import { matchesSelector } from '../api/labels.js'
+import { matchesRequirements, matchesSelector, selectorRequirements } from '../api/labels.js'
 import { parseCpu, parseMemory } from '../api/quantity.js'
 import type { NodeInfo, SiteInfo } from './types.js'
 
@@ -12,6 +12,9 @@ export const REASON = {
   tier: 'tier mismatch',
   selector: 'selector mismatch',
   noReadyNodes: 'no ready nodes',
+  failedOver: 'failed over',
+  returning: 'returning',
+  noWeight: 'weight 0',
   maxPerSite: 'max per site reached',
   cpu: 'insufficient cpu',
   memory: 'insufficient memory',
@@ -37,6 +40,24 @@ export function placementMismatch(site: SiteInfo, p: PlacementSpec | undefined):
   if (!allows(p?.tiers, site.tier)) return REASON.tier
   if (!matchesSelector(site.labels, p?.siteSelector)) return REASON.selector
   return null
+}
+
+/** A site → mismatch reason function for one placement, compiled once per plan (it runs for every site). */
+export type SiteFilter = (site: SiteInfo) => Reason | null
+
+export function compileFilter(p: PlacementSpec | undefined): SiteFilter {
+  const set = (xs: readonly string[] | undefined) => (xs?.length ? new Set<string>(xs) : undefined)
+  const regions = set(p?.regions)
+  const providers = set(p?.providers)
+  const tiers = set(p?.tiers)
+  const reqs = selectorRequirements(p?.siteSelector)
+  return (site) => {
+    if (regions && !regions.has(site.region)) return REASON.region
+    if (providers && !providers.has(site.provider)) return REASON.provider
+    if (tiers && !tiers.has(site.tier)) return REASON.tier
+    if (reqs.length && !matchesRequirements(site.labels, reqs)) return REASON.selector
+    return null
+  }
 }
 
 // An empty list constrains nothing, like an unset one (a list that matches no site is never useful).

@@ -6,7 +6,9 @@ export class Heap<T> {
 
   /** `first(a, b)` is true when a must come out before b; it must be a strict total order for determinism. */
   constructor(private readonly first: (a: T, b: T) => boolean, init: Iterable<T> = []) {
-    for (const x of init) this.push(x)
+    // Bottom-up heapify: O(n) rather than n pushes, for heaps built over every site of a fleet.
+    this.items = [...init]
+    for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.down(i)
   }
 
   get size(): number { return this.items.length }
@@ -20,7 +22,7 @@ export class Heap<T> {
     while (i > 0) {
       const p = (i - 1) >> 1
       if (!this.first(a[i], a[p])) break
-      ;[a[i], a[p]] = [a[p], a[i]]
+      const t = a[i]; a[i] = a[p]; a[p] = t
       i = p
     }
   }
@@ -32,19 +34,23 @@ export class Heap<T> {
     const last = a.pop()!
     if (a.length) {
       a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && this.first(a[l], a[m])) m = l
-        if (r < a.length && this.first(a[r], a[m])) m = r
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m], a[i]]
-        i = m
-      }
+      this.down(0)
     }
     return top
+  }
+
+  private down(i: number): void {
+    const a = this.items
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < a.length && this.first(a[l], a[m])) m = l
+      if (r < a.length && this.first(a[r], a[m])) m = r
+      if (m === i) return
+      const t = a[i]; a[i] = a[m]; a[m] = t
+      i = m
+    }
   }
 }
 

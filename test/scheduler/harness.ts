@@ -4,7 +4,7 @@
 import type { App, AppSpec, Placement as PlacementSpec } from '../../src/api/kinds/index.js'
 import { appRequest } from '../../src/scheduler/feasibility.js'
 import { schedule } from '../../src/scheduler/schedule.js'
-import type { NodeInfo, PlacedInstance, Plan, ScheduleRequest, SiteInfo, Snapshot } from '../../src/scheduler/types.js'
+import type { DemandPoint, NodeInfo, PlacedInstance, Plan, SchedulePlan, ScheduleRequest, SiteInfo, Snapshot } from '../../src/scheduler/types.js'
 
 export const Mi = 1024 ** 2
 export const Gi = 1024 ** 3
@@ -32,26 +32,48 @@ export interface AppOptions {
   cpu?: string | number | null
   memory?: string | number | null
   placement?: PlacementSpec
+  priority?: number
+  /** The app's name in namespace "default" (default "web", so its key is APP). */
+  name?: string
 }
 
-export function app({ replicas = 1, cpu = '100m', memory = '128Mi', placement }: AppOptions = {}): App {
+/** What the controller adds to the request besides the app. */
+export interface RequestOptions extends AppOptions {
+  now?: number
+  demand?: DemandPoint[]
+  /** ScheduleRequest.replicas: the count wanted now (e.g. from autoscale), overriding spec.replicas. */
+  wanted?: number
+  recentPreemptions?: number
+  explain?: number
+}
+
+export function app({ replicas = 1, cpu = '100m', memory = '128Mi', placement, priority, name = 'web' }: AppOptions = {}): App {
   const resources: NonNullable<AppSpec['template']['resources']> = {}
   if (cpu !== null) resources.cpu = cpu
   if (memory !== null) resources.memory = memory
   return {
     apiVersion: 'edgeplane.io/v1',
     kind: 'App',
-    metadata: { name: 'web', namespace: 'default' },
+    metadata: { name, namespace: 'default' },
     spec: {
       replicas,
-      template: { runtime: 'process', command: 'web', stopGracePeriodSeconds: 10, resources },
+      template: { runtime: 'process', command: name, stopGracePeriodSeconds: 10, resources },
       ...(placement ? { placement } : {}),
+      ...(priority !== undefined ? { priority } : {}),
     },
   }
 }
 
-export function req(opts: AppOptions = {}, revision = REV): ScheduleRequest {
-  return { app: app(opts), appKey: APP, revision }
+export function req(opts: RequestOptions = {}, revision = REV): ScheduleRequest {
+  const { now, demand, wanted, recentPreemptions, explain, ...appOpts } = opts
+  return {
+    app: app(appOpts), appKey: `default/${appOpts.name ?? 'web'}`, revision,
+    ...(now !== undefined ? { now } : {}),
+    ...(demand ? { demand } : {}),
+    ...(wanted !== undefined ? { replicas: wanted } : {}),
+    ...(recentPreemptions !== undefined ? { recentPreemptions } : {}),
+    ...(explain !== undefined ? { explain } : {}),
+  }
 }
 
 export function snap(sites: SiteInfo[], nodes: NodeInfo[], instances: PlacedInstance[] = []): Snapshot {
@@ -70,32 +92,54 @@ export function fleet(n: number, perSite = 1, tweak: (i: number) => Partial<Site
 }
 
 export class Harness {
-  readonly plans: Plan[] = []
+  readonly plans: SchedulePlan[] = []
   private seq = 0
 
   constructor(public snapshot: Snapshot) {}
 
-  run(r: ScheduleRequest): Plan {
+  run(r: ScheduleRequest): SchedulePlan {
     const plan = schedule(this.snapshot, r)
     this.plans.push(plan)
     return plan
   }
 
-  /** Commits a plan the way the applier would: removals go, placements become instances. */
-  apply(r: ScheduleRequest, plan: Plan): void {
-    const gone = new Set(plan.remove)
+  /**
+   * Commits a plan the way the applier would: removals and preemption victims go, placements
+   * become instances (ready as told: undefined, as before readiness existed). Lost and surplus
+   * instances stay: the controller must not delete them.
+   */
+  apply(r: ScheduleRequest, plan: Plan, opts: { ready?: boolean } = {}): void {
+    const gone = new Set([...plan.remove, ...(plan.preempt ?? []).map((p) => p.victim)])
     const request = appRequest(r.app)
     const added = plan.place.map((p): PlacedInstance => ({
       name: `${r.appKey.split('/')[1]}-${String(this.seq++).padStart(4, '0')}`,
       app: r.appKey, revision: r.revision, node: p.node, site: p.site, request: { ...request },
+      ...(r.app.spec.priority ? { priority: r.app.spec.priority } : {}),
+      ...(opts.ready !== undefined ? { ready: opts.ready } : {}),
+      ...(r.now !== undefined ? { createdAt: r.now } : {}),
     }))
     this.snapshot = { ...this.snapshot, instances: this.snapshot.instances.filter((i) => !gone.has(i.name)).concat(added) }
   }
 
+  /** Sets readiness of the instances `which` selects (all by default). */
+  setReady(ready: boolean, which: (i: PlacedInstance) => boolean = () => true): void {
+    this.snapshot = { ...this.snapshot, instances: this.snapshot.instances.map((i) => (which(i) ? { ...i, ready } : i)) }
+  }
+
+  /** Replaces fields of one node (e.g. ready and notReadySince). */
+  patchNode(name: string, patch: Partial<NodeInfo>): void {
+    this.snapshot = { ...this.snapshot, nodes: this.snapshot.nodes.map((n) => (n.name === name ? clean({ ...n, ...patch }) : n)) }
+  }
+
+  /** Replaces fields of one site. */
+  patchSite(name: string, patch: Partial<SiteInfo>): void {
+    this.snapshot = { ...this.snapshot, sites: this.snapshot.sites.map((s) => (s.name === name ? clean({ ...s, ...patch }) : s)) }
+  }
+
   /** Runs and applies. */
-  step(r: ScheduleRequest): Plan {
+  step(r: ScheduleRequest, opts: { ready?: boolean } = {}): SchedulePlan {
     const plan = this.run(r)
-    this.apply(r, plan)
+    this.apply(r, plan, opts)
     return plan
   }
 
@@ -118,4 +162,41 @@ export function perNode(plan: Plan): Record<string, number> {
   const out: Record<string, number> = {}
   for (const p of plan.place) out[p.node] = (out[p.node] ?? 0) + 1
   return out
+}
+
+/** Drops keys set to undefined, so a patch can clear an optional field. */
+function clean<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}
+
+/** mulberry32: a tiny, well-mixed 32-bit PRNG, for property tests that name the seed that fails. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export interface Gen { rand: () => number; int(lo: number, hi: number): number; pick<T>(xs: readonly T[]): T; chance(p: number): boolean }
+export function gen(seed: number): Gen {
+  const rand = mulberry32(seed)
+  return {
+    rand,
+    int: (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1)),
+    pick: (xs) => xs[Math.floor(rand() * xs.length)],
+    chance: (p) => rand() < p,
+  }
+}
+
+export function shuffle<T>(g: Gen, xs: readonly T[]): T[] {
+  const a = [...xs]
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = g.int(0, i)
+    ;[a[i], a[j]] = [a[j], a[i]]
+  }
+  return a
 }

@@ -7,41 +7,9 @@ import { matchesSelector } from '../../src/api/labels.js'
 import { parseCpu, parseMemory } from '../../src/api/quantity.js'
 import type { Placement as PlacementSpec } from '../../src/api/kinds/index.js'
 import type { NodeInfo, PlacedInstance, Plan, ScheduleRequest, SiteInfo, Snapshot } from '../../src/scheduler/types.js'
-import { APP, Gi, Harness, Mi, inst, node, req, site } from './harness.js'
+import { APP, Gi, Harness, Mi, gen, inst, node, req, shuffle, site } from './harness.js'
 
 const CASES = 200
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-interface Gen { rand: () => number; int(lo: number, hi: number): number; pick<T>(xs: readonly T[]): T; chance(p: number): boolean }
-function gen(seed: number): Gen {
-  const rand = mulberry32(seed)
-  return {
-    rand,
-    int: (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1)),
-    pick: (xs) => xs[Math.floor(rand() * xs.length)],
-    chance: (p) => rand() < p,
-  }
-}
-
-function shuffle<T>(g: Gen, xs: readonly T[]): T[] {
-  const a = [...xs]
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = g.int(0, i)
-    ;[a[i], a[j]] = [a[j], a[i]]
-  }
-  return a
-}
 
 const REGIONS = ['eu', 'us', 'ap'] as const
 const PROVIDERS = ['p1', 'p2', 'p3'] as const

@@ -1,6 +1,7 @@
 import { Type, StringEnum, Strict, ResourcesSchema, ConditionSchema, StringMap, envelope, type Static } from './common.js'
 import { TIERS } from './site.js'
 import type { ObjectMeta } from '../meta.js'
+import type { Cause } from '../errors.js'
 
 export const PORT_NAME_PATTERN = '^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$'
 
@@ -44,6 +45,23 @@ const SelectorSchema = Type.Object({
 
 export const SPREAD_KEYS = ['site', 'region', 'provider'] as const
 
+export const DIVISION_MODES = ['fixed', 'weighted', 'capacity', 'demand'] as const
+
+/**
+ * Defaults of the scheduling fields, in one place: the schema fills them in on admission and the
+ * scheduler applies the same ones to apps that never went through admission (tests, imports).
+ */
+export const PLACEMENT_DEFAULTS = {
+  division: 'fixed',
+  failover: { afterSeconds: 60, returnAfterSeconds: 120, pinned: false },
+  scoring: { capacity: 1, distance: 2, cost: 1, spread: 1 },
+  preemption: { maxPerHour: 10 },
+} as const
+export const AUTOSCALE_DEFAULTS = { scaleDownDelaySeconds: 60 } as const
+const D = PLACEMENT_DEFAULTS
+
+const ScoreWeight = (description: string, def: number) => Type.Optional(Type.Number({ minimum: 0, maximum: 100, default: def, description }))
+
 export const PlacementSchema = Type.Object({
   siteSelector: Type.Optional(SelectorSchema),
   regions: Type.Optional(Type.Array(Type.String())),
@@ -51,6 +69,47 @@ export const PlacementSchema = Type.Object({
   tiers: Type.Optional(Type.Array(StringEnum(TIERS))),
   spread: Type.Optional(Type.Object({ by: StringEnum(SPREAD_KEYS, { default: 'site' }) }, Strict)),
   maxPerSite: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** How replicas are divided across the sites that qualify. */
+  division: Type.Optional(Type.Object({
+    mode: Type.Optional(StringEnum(DIVISION_MODES, {
+      default: D.division,
+      description: 'fixed: even spread by spread.by; weighted: by weights; capacity: by free capacity; demand: by demand near each site',
+    })),
+    /** For mode weighted: a site takes the weight of its most specific entry (site, then more keys, then the first); sites matching none get nothing. */
+    weights: Type.Optional(Type.Array(Type.Object({
+      site: Type.Optional(Type.String({ minLength: 1 })),
+      region: Type.Optional(Type.String({ minLength: 1 })),
+      provider: Type.Optional(Type.String({ minLength: 1 })),
+      weight: Type.Number({ minimum: 0 }),
+    }, Strict), { maxItems: 1000 })),
+  }, Strict)),
+  /** Replacing replicas on sites (or nodes) that stay NotReady. */
+  failover: Type.Optional(Type.Object({
+    afterSeconds: Type.Optional(Type.Number({ minimum: 0, default: D.failover.afterSeconds, description: 'NotReady this long: replicas there stop counting and are replaced elsewhere' })),
+    returnAfterSeconds: Type.Optional(Type.Number({ minimum: 0, default: D.failover.returnAfterSeconds, description: 'a recovered site takes new replicas (and is trusted again) only after this long Ready' })),
+    pinned: Type.Optional(Type.Boolean({ default: D.failover.pinned, description: 'keep replicas where they are through a partition: no replacements' })),
+  }, Strict)),
+  /** Relative weights of the site scores (0 turns one off). */
+  scoring: Type.Optional(Type.Object({
+    capacity: ScoreWeight('free capacity of the site', D.scoring.capacity),
+    distance: ScoreWeight('closeness to the demand', D.scoring.distance),
+    cost: ScoreWeight('cheapness (pricePerCpuHour)', D.scoring.cost),
+    spread: ScoreWeight('regions and providers holding few replicas of the app', D.scoring.spread),
+  }, Strict)),
+  /** Taking capacity from lower-priority apps when no site has room. */
+  preemption: Type.Optional(Type.Object({
+    maxPerHour: Type.Optional(Type.Integer({ minimum: 0, default: D.preemption.maxPerHour, description: 'instances of other apps this app may preempt per hour (0: never)' })),
+  }, Strict)),
+}, Strict)
+
+export const AutoscaleSchema = Type.Object({
+  min: Type.Integer({ minimum: 0, maximum: 100000 }),
+  max: Type.Integer({ minimum: 1, maximum: 100000 }),
+  targetPerReplica: Type.Object({
+    requestsPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    concurrentConnections: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  }, Strict),
+  scaleDownDelaySeconds: Type.Optional(Type.Number({ minimum: 0, default: AUTOSCALE_DEFAULTS.scaleDownDelaySeconds })),
 }, Strict)
 
 const IntOrPercent = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^\\d{1,3}%$' })], { description: 'a count, or a percentage like "25%"' })
@@ -106,6 +165,8 @@ export const SessionPoolSchema = Type.Object({
 
 export const AppSpecSchema = Type.Object({
   replicas: Type.Integer({ minimum: 0, maximum: 100000, default: 1 }),
+  /** Higher wins capacity: may preempt instances of lower-priority apps (placement.preemption). */
+  priority: Type.Optional(Type.Integer({ minimum: -1000000, maximum: 1000000, default: 0 })),
   template: TemplateSchema,
   placement: Type.Optional(PlacementSchema),
   traffic: Type.Optional(Type.Object({
@@ -117,6 +178,8 @@ export const AppSpecSchema = Type.Object({
   sessions: Type.Optional(SessionPoolSchema),
   /** A paused rollout starts no further sites (those under way finish). */
   paused: Type.Optional(Type.Boolean()),
+  /** Replicas follow demand between min and max; the app controller sets the count it schedules. */
+  autoscale: Type.Optional(AutoscaleSchema),
 }, Strict)
 
 export const ROLLOUT_PHASES = ['Progressing', 'Paused', 'Succeeded', 'Failed', 'RolledBack'] as const
@@ -143,6 +206,24 @@ export const RolloutStatusSchema = Type.Object({
       message: Type.Optional(Type.String()),
     }, Strict)),
   }, Strict)),
+}, Strict)
+
+/** One site's scheduling decision and its reason (the scheduler's Plan.decisions, for `describe app`). */
+export const SiteDecisionSchema = Type.Object({
+  site: Type.String(),
+  /** Replicas of the app counted in the site once the plan is applied. */
+  replicas: Type.Integer({ minimum: 0 }),
+  placed: Type.Optional(Type.Integer({ minimum: 0 })),
+  removed: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Instances on failed-over nodes: not counted, not removed. */
+  lost: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Instances above the target, held until replacements are ready. */
+  surplus: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Replicas the division mode wants here (modes other than fixed). */
+  target: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Site score in [0, 1], higher is better. */
+  score: Type.Optional(Type.Number()),
+  reason: Type.String(),
 }, Strict)
 
 export const AppStatusSchema = Type.Object({
@@ -174,6 +255,17 @@ export const AppStatusSchema = Type.Object({
     ready: Type.Integer(),
   }, Strict))),
   rollout: Type.Optional(RolloutStatusSchema),
+  /** The last plan's per-site decisions (the touched sites and the best others; `omitted` more). */
+  placement: Type.Optional(Type.Object({
+    decisions: Type.Array(SiteDecisionSchema),
+    omitted: Type.Optional(Type.Integer({ minimum: 0 })),
+  }, Strict)),
+  /** Autoscaling state: the count it asked for, why, and when it last scaled down (for the delay). */
+  autoscale: Type.Optional(Type.Object({
+    replicas: Type.Integer({ minimum: 0 }),
+    reason: Type.Optional(Type.String()),
+    lastScaleDownAt: Type.Optional(Type.String({ description: 'RFC 3339' })),
+  }, Strict)),
 }, Strict)
 
 export const AppSchema = envelope('App', AppSpecSchema, AppStatusSchema)
@@ -182,7 +274,41 @@ export type AppStatus = Static<typeof AppStatusSchema>
 export type Template = Static<typeof TemplateSchema>
 export type Probe = Static<typeof ProbeSchema>
 export type Placement = Static<typeof PlacementSchema>
+export type Division = NonNullable<Placement['division']>
+export type DivisionMode = (typeof DIVISION_MODES)[number]
+export type DivisionWeight = NonNullable<Division['weights']>[number]
+export type Autoscale = Static<typeof AutoscaleSchema>
 export type Rollout = Static<typeof RolloutSchema>
 export type SessionPool = Static<typeof SessionPoolSchema>
 export type RolloutStatus = Static<typeof RolloutStatusSchema>
+export type SiteDecision = Static<typeof SiteDecisionSchema>
 export interface App { apiVersion: string; kind: 'App'; metadata: ObjectMeta; spec: AppSpec; status?: AppStatus }
+
+/** Checks of the scheduling fields that the schema cannot express, with field paths. */
+export function schedulingCauses(spec: AppSpec): Cause[] {
+  const causes: Cause[] = []
+  const division = spec.placement?.division
+  const mode = division?.mode ?? PLACEMENT_DEFAULTS.division
+  const at = 'spec.placement.division'
+  if (mode === 'weighted' && !division?.weights?.length) {
+    causes.push({ field: `${at}.weights`, reason: 'FieldValueRequired', message: 'mode weighted needs weights (entries naming a site, region or provider)' })
+  }
+  if (mode !== 'weighted' && division?.weights?.length) {
+    causes.push({ field: `${at}.weights`, reason: 'FieldValueForbidden', message: `weights are used by mode weighted only (mode is ${mode})` })
+  }
+  for (const [i, w] of (division?.weights ?? []).entries()) {
+    if (w.site === undefined && w.region === undefined && w.provider === undefined) {
+      causes.push({ field: `${at}.weights[${i}]`, reason: 'FieldValueRequired', message: 'name a site, a region or a provider' })
+    }
+  }
+  const a = spec.autoscale
+  if (a) {
+    if (a.min > a.max) causes.push({ field: 'spec.autoscale.min', reason: 'FieldValueInvalid', message: `must not exceed max (${a.max})` })
+    const t = a.targetPerReplica
+    if (t.requestsPerSecond === undefined && t.concurrentConnections === undefined) {
+      causes.push({ field: 'spec.autoscale.targetPerReplica', reason: 'FieldValueRequired', message: 'set requestsPerSecond and/or concurrentConnections' })
+    }
+    if (spec.sessions) causes.push({ field: 'spec.autoscale', reason: 'FieldValueForbidden', message: 'session apps size their pools per site (spec.sessions); autoscale does not apply' })
+  }
+  return causes
+}

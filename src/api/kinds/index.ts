@@ -2,7 +2,7 @@
 import type { TSchema } from 'typebox'
 import { SiteSchema } from './site.js'
 import { NodeSchema } from './node.js'
-import { AppSchema, type App } from './app.js'
+import { AppSchema, schedulingCauses, type App } from './app.js'
 import { InstanceSchema } from './instance.js'
 import { EventSchema } from './event.js'
 import { TokenSchema } from './token.js'
@@ -102,5 +102,6 @@ function checkApp(obj: Resource): Cause[] {
     if (needsValues && !e.values?.length) causes.push({ field: `spec.placement.siteSelector.matchExpressions[${i}].values`, reason: 'FieldValueRequired', message: `operator ${e.operator} needs values` })
     if (!needsValues && e.values?.length) causes.push({ field: `spec.placement.siteSelector.matchExpressions[${i}].values`, reason: 'FieldValueForbidden', message: `operator ${e.operator} takes no values` })
   }
+  causes.push(...schedulingCauses(app.spec))
   return causes
 }
