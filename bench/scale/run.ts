@@ -19,17 +19,20 @@
 // The simulator runs in this process, so both processes share the machine's cores: the load
 // average is printed beside every figure. With --cpu-prof the server runs under node --cpu-prof
 // (the killed process of phase e writes no profile; the restarted one does, at the end).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
-import { join, resolve } from 'node:path'
+import { execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Instance, Node } from '../../src/api/kinds/index.js'
 import { getCondition } from '../../src/api/meta.js'
-import { HttpClient } from '../../src/lib/http-client.js'
 import { createLogger } from '../../src/lib/log.js'
-import { ensureFileLimit, fileLimit } from '../../src/sim/limits.js'
+import { ensureFileLimit } from '../../src/sim/limits.js'
 import { startFleet, type Fleet } from '../../src/sim/index.js'
+import {
+  adminClient, configureWaits, cpuPct, KindWatch, load, MiB, pct, printTable as printRows, sample, secs, sleep, startServerProc as startServer,
+  stopServer, timeToFraction, until, V1,
+} from '../lib/server.js'
 
 const argv = process.argv.slice(2)
 const opt = (name: string, def: string): string => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def }
@@ -44,53 +47,23 @@ const ADMISSION = num('admission-rate', 500)
 const PHASES = new Set(opt('phases', 'a,b,c,d,e').split(','))
 const CPU_PROF = opt('cpu-prof', '')
 const NODES = SITES * PER_SITE
-const ROOT = resolve(import.meta.dirname, '..', '..')
-const V1 = '/apis/edgeplane.io/v1'
 const HOST = 'wave.edge.test'
 const log = createLogger('bench', 'silent')
 const dir = mkdtempSync(join(tmpdir(), 'ep-bench-scale-'))
 
-// ---------- the server process and what /proc says about it ----------
+// ---------- the server process ----------
 
 let server: ChildProcess | undefined
-let serverStderr = ''
+let serverStderr = () => ''
 
-function startServerProc(listen: string): Promise<{ url: string; proc: ChildProcess }> {
-  const nodeFlags = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []
-  const args = [...nodeFlags, '--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'server', '--data-dir', join(dir, 'server'), '--listen', listen, '--no-dns',
-    '--heartbeat-seconds', String(HEARTBEAT), '--node-grace-seconds', String(GRACE), '--link-admission-rate', String(ADMISSION)]
-  // prlimit sets the open-file limit and execs node (same pid), so the server may hold every link.
-  const needed = NODES + 4096
-  const lim = fileLimit()
-  const [cmd, cmdArgs] = lim && lim.soft >= needed ? [process.execPath, args] : ['prlimit', [`--nofile=${Math.max(needed, 65536)}`, process.execPath, ...args]]
-  const proc = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EDGEPLANE_LOG_LEVEL: 'error' } })
-  serverStderr = ''
-  return new Promise((res, rej) => {
-    proc.stderr!.on('data', (d) => {
-      serverStderr = (serverStderr + d).slice(-20_000)
-      const m = /listening on (https:\S+)/.exec(serverStderr)
-      if (m) res({ url: m[1], proc })
-    })
-    proc.once('exit', (c, sig) => rej(new Error(`server exited ${c ?? sig}: ${serverStderr}`)))
+async function startServerProc(listen: string): Promise<{ url: string; proc: ChildProcess }> {
+  const s = await startServer({
+    dataDir: join(dir, 'server'), listen, links: NODES, cpuProfDir: CPU_PROF || undefined,
+    args: ['--heartbeat-seconds', String(HEARTBEAT), '--node-grace-seconds', String(GRACE), '--link-admission-rate', String(ADMISSION)],
   })
+  serverStderr = s.stderr
+  return s
 }
-
-const TICK_MS = 1000 / 100 // USER_HZ
-
-interface ProcSample { at: number; cpuMs: number; rss: number; hwm: number }
-
-function sample(pid: number): ProcSample {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024
-  return { at: performance.now(), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS, rss: kb('VmRSS'), hwm: kb('VmHWM') }
-}
-
-const cpuPct = (a: ProcSample, b: ProcSample) => (100 * (b.cpuMs - a.cpuMs)) / (b.at - a.at)
-const MiB = (n: number) => Math.round(n / 1024 / 1024)
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
-const secs = (ms: number) => +(ms / 1000).toFixed(2)
 
 /** TCP counters of the server's established connections, from `ss -tin` (bytes and segments). */
 function wireCounters(port: number): { bytes: number; segs: number; conns: number } {
@@ -112,48 +85,6 @@ function wireCounters(port: number): { bytes: number; segs: number; conns: numbe
 interface NodeView { ready: string; reason: string; link: string }
 interface InstView { site: string; app: string; revision: string; phase: string; ready: boolean; restarts: number }
 
-/** List-then-watch of one kind over the API, re-established after a server restart. */
-class KindWatch<T> {
-  readonly items = new Map<string, T>()
-  private abort = new AbortController()
-  private stopped = false
-  onChange: (name: string, prev: T | undefined, next: T | undefined) => void = () => undefined
-
-  constructor(private http: HttpClient, private path: string, private view: (o: any) => T) {}
-
-  start(): void { void this.loop() }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const stream = await this.http.stream(`${this.path}?watch=true`, this.abort.signal)
-        // A new stream starts with every current object (ADDED): forget the old view.
-        this.items.clear()
-        let buf = ''
-        for await (const chunk of stream) {
-          buf += chunk
-          let i: number
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, i)
-            buf = buf.slice(i + 1)
-            if (!line.trim()) continue
-            const ev = JSON.parse(line) as { type: string; object: { metadata: { name: string } } }
-            const name = ev.object.metadata.name
-            const prev = this.items.get(name)
-            const next = ev.type === 'DELETED' ? undefined : this.view(ev.object)
-            if (next === undefined) this.items.delete(name)
-            else this.items.set(name, next)
-            this.onChange(name, prev, next)
-          }
-        }
-      } catch { /* server gone: retry */ }
-      if (!this.stopped) await sleep(200)
-    }
-  }
-
-  stop(): void { this.stopped = true; this.abort.abort() }
-}
-
 const nodeView = (n: Node): NodeView => {
   const c = getCondition(n.status?.conditions, 'Ready')
   return { ready: c?.status ?? 'Unknown', reason: c?.reason ?? '', link: n.status?.link?.state ?? '' }
@@ -164,36 +95,8 @@ const instView = (i: Instance): InstView => ({
 
 // ---------- helpers ----------
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 const VERBOSE = argv.includes('--verbose')
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs: number, pollMs = 50, detail?: () => unknown): Promise<number> {
-  const end = performance.now() + timeoutMs
-  let said = performance.now()
-  for (;;) {
-    if (await fn()) return performance.now()
-    if (VERBOSE && performance.now() - said > 5000) {
-      said = performance.now()
-      console.error(`  … waiting for ${what}: ${fleet?.summary()}; load ${load()}${detail ? ` ${JSON.stringify(detail())}` : ''}`)
-    }
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${JSON.stringify(detail())}` : ''}`)
-    await sleep(pollMs)
-  }
-}
-
-function pct(values: number[], p: number): number {
-  if (!values.length) return NaN
-  const s = [...values].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
-}
-
-/** Time until fraction f of n events happened (NaN when fewer happened). */
-function timeToFraction(times: number[], n: number, f: number): number {
-  const s = [...times].sort((a, b) => a - b)
-  const k = Math.ceil(f * n)
-  return k <= s.length ? s[k - 1] : NaN
-}
+configureWaits({ verbose: VERBOSE, progress: () => fleet?.summary() ?? '' })
 
 async function timed(fn: () => Promise<unknown>, n: number): Promise<{ p50: number; p99: number; n: number }> {
   const lat: number[] = []
@@ -235,10 +138,8 @@ async function main(): Promise<void> {
   server = first.proc
   const url = first.url
   const port = Number(new URL(url).port)
-  const admin = readFileSync(join(dir, 'server', 'admin.token'), 'utf8').trim()
-  const ca = readFileSync(join(dir, 'server', 'pki', 'ca.crt'), 'utf8')
-  const http = new HttpClient({ baseUrl: url, token: admin, ca, timeoutMs: 120_000 })
-  const api = new HttpClient({ baseUrl: url, token: admin, ca, timeoutMs: 120_000 })
+  const http = adminClient(url, join(dir, 'server')).http
+  const api = adminClient(url, join(dir, 'server')).http
   const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: NODES })) as { token: string }
 
   const nodes = new KindWatch<NodeView>(http, `${V1}/nodes`, nodeView)
@@ -496,27 +397,17 @@ function printTable(): void {
     add('e. instance restarts', String(r.storm.instanceRestarts), '0', 'KubeEdge #3941/#4048/#4429: pods recreated')
   }
   add('server peak RSS (VmHWM)', `${r.serverPeakRssMiB} MiB`, '≤ 2048 MiB', '')
-  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((x) => x[i].length), 6))
-  const line = (x: string[]) => x.map((c, i) => c.padEnd(w[i])).join(' | ')
-  console.log('')
-  console.log(line(['figure', 'edgeplane', 'target', 'published anchor (not re-run)']))
-  console.log(w.map((n) => '-'.repeat(n)).join('-|-'))
-  for (const x of rows) console.log(line(x))
-  console.log('')
+  printRows(['figure', 'edgeplane', 'target', 'published anchor (not re-run)'], rows)
 }
 
 async function cleanup(): Promise<void> {
   for (const w of watches) w.stop()
   await fleet?.stop().catch(() => undefined)
-  if (server && server.exitCode === null && server.signalCode === null) {
-    // SIGINT lets a profiled server write its profile.
-    server.kill(CPU_PROF ? 'SIGINT' : 'SIGKILL')
-    await Promise.race([new Promise((r) => server!.once('exit', r)), sleep(15_000)])
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL')
-  }
+  // SIGINT lets a profiled server write its profile.
+  await stopServer(server, !!CPU_PROF)
   rmSync(dir, { recursive: true, force: true })
   setTimeout(() => process.exit(), 500).unref()
 }
 
 process.once('SIGINT', () => { void cleanup().then(() => process.exit(130)) })
-main().then(cleanup, async (err) => { console.error(err); console.error(serverStderr.slice(-3000)); await cleanup(); process.exitCode = 1 })
+main().then(cleanup, async (err) => { console.error(err); console.error(serverStderr().slice(-3000)); await cleanup(); process.exitCode = 1 })

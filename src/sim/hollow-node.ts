@@ -380,8 +380,8 @@ export class HollowNode {
   }
 
   /** Instances by uid with their phase and readiness (for tests). */
-  instanceStates(): { uid: string; app: string; name: string; phase: InstancePhase; ready: boolean; restarts: number }[] {
-    return [...this.instances.values()].map((i) => ({ uid: i.d.uid, app: i.d.app, name: i.d.name, phase: i.phase, ready: i.ready, restarts: i.restarts }))
+  instanceStates(): { uid: string; app: string; name: string; revision: string; phase: InstancePhase; ready: boolean; restarts: number }[] {
+    return [...this.instances.values()].map((i) => ({ uid: i.d.uid, app: i.d.app, name: i.d.name, revision: i.d.revision, phase: i.phase, ready: i.ready, restarts: i.restarts }))
   }
 
   hasInstanceOf(app: string, revision?: string): boolean {
