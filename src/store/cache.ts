@@ -4,6 +4,9 @@ import { isApiError } from '../api/errors.js'
 import { keyOf, type Resource } from '../api/meta.js'
 import type { Store, Watch, WatchEvent } from './types.js'
 
+const RELIST_MIN_MS = 100
+const RELIST_MAX_MS = 5000
+
 export type CacheHandler<T extends Resource> = (ev: WatchEvent<T>, prev: T | undefined) => void
 
 export class Cache<T extends Resource = Resource> {
@@ -33,10 +36,26 @@ export class Cache<T extends Resource = Resource> {
     this.rev = revision
     this.watch = await this.store.watch({ kind: this.kind, fromRevision: revision }, (ev) => this.apply(ev as WatchEvent<T>), (err) => {
       if (!err || this.stopped) return
-      // The store dropped us (e.g. compacted past our revision): relist and rewatch.
-      if (isApiError(err, 'Compacted') || err) void this.start()
+      // The store dropped us (e.g. compacted past our revision, or too slow a reader): relist and rewatch.
+      this.relist(isApiError(err, 'Compacted') ? 0 : RELIST_MIN_MS)
     })
   }
+
+  /** Relists until it works (a store that is briefly unavailable must not kill the process), backing off. */
+  private relist(delayMs: number): void {
+    const attempt = () => {
+      if (this.stopped) return
+      this.start().catch((err) => {
+        this.onRelistError?.(err)
+        this.relist(Math.min(RELIST_MAX_MS, Math.max(RELIST_MIN_MS, delayMs * 2)))
+      })
+    }
+    if (delayMs) setTimeout(attempt, delayMs).unref()
+    else attempt()
+  }
+
+  /** Told about each failed relist (the caller logs it); the cache keeps retrying. */
+  onRelistError: ((err: unknown) => void) | undefined
 
   private apply(ev: WatchEvent<T>): void {
     const k = keyOf(ev.object)

@@ -163,3 +163,17 @@ test('a revoked token stops working; a new admin token works', async (t) => {
   assertStatus(await ts.req({ method: 'GET', url: APPS, token: second }), 401, 'Unauthorized')
   assertStatus(await ts.req({ method: 'DELETE', url: `/v1/tokens/${id}` }), 404, 'NotFound')
 })
+
+test('a token with anything appended is refused; a join token may carry only a CA fingerprint', async (t) => {
+  const ts = await startTestServer(t)
+  const fp = 'ab'.repeat(32)
+  for (const token of [`${ts.admin}.x`, `${ts.admin}.${fp}`, `${ts.admin}..`]) {
+    const res = await ts.req({ method: 'GET', url: APPS, token })
+    assertStatus(res, 401, 'Unauthorized')
+    assert.match(json(res).message, /malformed/)
+  }
+  const { token } = await joinToken(ts)
+  assertStatus(await join(ts, `${token}.not-a-fingerprint`, 'n1'), 401, 'Unauthorized')
+  // The same token with a well-formed fingerprint joins (the agent pins the CA with it; the server ignores it).
+  assert.equal((await join(ts, `${token}.${fp}`, 'n2')).statusCode, 200)
+})
