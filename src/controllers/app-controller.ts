@@ -1,10 +1,12 @@
 // Turns each App into Instances. Per reconcile, level-triggered and safe to repeat:
 //  1. placement: the pure scheduler decides how many instances each site and node gets (whatever
-//     revision they run);
+//     revision they run), given the time (failover, return dwell), the demand, the autoscaled count
+//     and the preemption budget (docs/scheduler.md is the contract);
 //  2. rollout: the pure rollout step decides which revision each site is driven to (waves, health
 //     gates, rollback);
-//  3. apply: create and remove instances for the placement, and replace instances whose revision
-//     is not their site's target (surge first, old ones stop once the new ones are ready);
+//  3. apply: stop preemption victims, create and remove instances for the placement, and replace
+//     instances whose revision is not their site's target (surge first, old ones stop once the new
+//     ones are ready). Instances lost to failover are never deleted nor replaced in place;
 //  4. status: counts per site and revision, the rollout's progress, conditions.
 import { randomBytes } from 'node:crypto'
 import { isApiError } from '../api/errors.js'
@@ -15,6 +17,7 @@ import { isoNow, type Clock } from '../lib/clock.js'
 import { deepEqual } from '../lib/equal.js'
 import type { Logger } from '../lib/log.js'
 import { schedule } from '../scheduler/schedule.js'
+import type { Observed } from '../scheduler/autoscale.js'
 import type { Cache } from '../store/cache.js'
 import type { Store } from '../store/types.js'
 import type { EventRecorder } from './events.js'
@@ -25,7 +28,8 @@ import { planReplacements, occupants, unavailableBudget, REPLACES_ANNOTATION, ty
 import { Revisions } from './app/revisions.js'
 import { NodeRoom } from './app/node-room.js'
 import { newSessionKey } from '../sessions/token.js'
-import type { Plan } from '../scheduler/types.js'
+import type { DemandPoint, Plan, Preemption } from '../scheduler/types.js'
+import { AUTOSCALE_SYNC_MS, PreemptionLog, autoscaleStep, failoverNotes, type AutoscaleStep } from './app/scheduling.js'
 
 export const APP_LABEL = 'edgeplane.io/app'
 export const REVISION_LABEL = 'edgeplane.io/revision'
@@ -50,6 +54,10 @@ export interface AppControllerOptions {
   errorRate?: (site: string, host: string) => number | undefined
   /** Session pools: for apps with spec.sessions, how many instances each site wants. */
   pools?: PoolPlanner
+  /** Where an app's users are (the gateways' demand by location), for the distance score and division mode demand. */
+  demand?: (app: App) => DemandPoint[]
+  /** What the gateways measure of a host now (requests/s, requests in flight), for autoscale. */
+  observed?: (host: string) => Observed
 }
 
 export interface PoolPlanner {
@@ -63,6 +71,7 @@ export class AppController {
   /** namespace/app → names of its instances, kept from the instance cache. */
   private owned = new Map<string, Set<string>>()
   private revisions: Revisions | undefined
+  private preemptions = new PreemptionLog()
 
   constructor(private o: AppControllerOptions) {
     this.queue = new WorkQueue({ name: 'apps', clock: o.clock, log: o.log, reconcile: (k) => this.reconcile(k) })
@@ -112,8 +121,10 @@ export class AppController {
     if (!app) {
       for (const i of mine) await this.deleteInstance(i)
       await this.revisions?.deleteAll(ns, name)
+      this.preemptions.forget(key)
       return
     }
+    const now = this.o.clock.now()
     const revision = templateRevision(app.spec.template)
     const strategy = defaultStrategy(app.spec.rollout)
     const lastGood = app.status?.lastGoodRevision
@@ -125,25 +136,44 @@ export class AppController {
     snapshot.instances = snapshot.instances
       .filter((p) => p.app !== key || !inProgress.has(p.name))
       .map((p) => (p.app === key ? { ...p, revision: ANY_REVISION } : p))
+    const host = app.spec.traffic?.host
+    const scale = autoscaleStep(app, host && this.o.observed ? this.o.observed(host) : {}, now)
+    const demand = this.o.demand?.(app)
     const plan = app.spec.sessions && this.o.pools
       ? planPools(app, this.o.pools, mine.filter((i) => !inProgress.has(i.metadata.name)), new NodeRoom(snapshot), requestOf(app.spec.template))
-      : schedule(snapshot, { app, appKey: key, revision: ANY_REVISION })
+      : schedule(snapshot, {
+        app, appKey: key, revision: ANY_REVISION, now,
+        recentPreemptions: this.preemptions.recent(key, now),
+        ...(scale ? { replicas: scale.decision.replicas } : {}),
+        ...(demand?.length ? { demand } : {}),
+      })
     const removed = new Set(plan.remove)
+    // Lost to failover: kept (their node may still serve them) but neither counted nor touched by
+    // the rollout; a replacement in progress of a lost instance waits with it.
+    const lost = new Set(plan.lost ?? [])
+    const untouched = (i: Instance) => lost.has(i.metadata.name) || lost.has(i.metadata.annotations?.[REPLACES_ANNOTATION] ?? '')
+    // Preemption victims stop first; the placements that need their room (Placement.after) are
+    // created right after, in this reconcile. Waiting for a later plan instead would leave the
+    // room free for the victims' own app, which would take it back at once (its reconcile runs on
+    // the deletion) and be preempted again: churn until the budget is spent.
+    for (const v of plan.preempt ?? []) await this.preempt(app, v, now)
     const desired = new Map<string, number>()
-    for (const i of mine) if (!inProgress.has(i.metadata.name) && !removed.has(i.metadata.name)) desired.set(i.spec.site, (desired.get(i.spec.site) ?? 0) + 1)
+    for (const i of mine) if (!inProgress.has(i.metadata.name) && !removed.has(i.metadata.name) && !lost.has(i.metadata.name)) desired.set(i.spec.site, (desired.get(i.spec.site) ?? 0) + 1)
     for (const p of plan.place) desired.set(p.site, (desired.get(p.site) ?? 0) + 1)
 
     // 2. The rollout step: which revision each site is driven to.
     const step = advanceRollout(app.status?.rollout, {
       revision, lastGood, strategy, paused: !!app.spec.paused, now: this.o.clock.now(),
-      sites: this.observe(app, mine, desired),
+      sites: this.observe(app, mine.filter((i) => !untouched(i)), desired),
     })
     for (const e of step.events) this.o.events.record(app, e.type, e.reason, e.message)
     const fallbackRevision = step.status.phase === 'RolledBack' ? lastGood! : lastGood ?? revision
     const templateOf = (rev: string): Template | undefined => rev === revision ? app.spec.template : this.revisions?.templateOf(app, rev, mine) ?? mine.find((i) => i.spec.revision === rev)?.spec.template
 
-    // 3a. Placement changes. Created together, a chunk at a time: the store commits a chunk as one
-    // batch (one fsync), so placing an app on 10,000 sites takes a few commits, not 10,000.
+    // 3a. Placement changes. New instances are created together, a chunk at a time: the store
+    // commits a chunk as one batch (one fsync), so placing an app on 10,000 sites takes a few
+    // commits, not 10,000. A replacement for a failed-over instance lands in another site and
+    // takes that site's target revision, like any new instance there.
     for (let k = 0; k < plan.place.length; k += CREATE_CHUNK) {
       await Promise.all(plan.place.slice(k, k + CREATE_CHUNK).map((p) => {
         let rev = step.targets.get(p.site) ?? fallbackRevision
@@ -160,7 +190,7 @@ export class AppController {
     // 3b. Replacements toward each site's target revision.
     const room = new NodeRoom(snapshot)
     const request = requestOf(app.spec.template)
-    const live = mine.filter((i) => !removed.has(i.metadata.name))
+    const live = mine.filter((i) => !removed.has(i.metadata.name) && !untouched(i))
     for (const [site, target] of step.targets) {
       const inSite = live.filter((i) => i.spec.site === site)
       if (!inSite.length) continue
@@ -184,10 +214,34 @@ export class AppController {
     }
 
     // 4. Status.
-    await this.writeStatus(app, revision, step, plan.unplaced, plan.message, plan.reasons)
-    // Session pools shrink on a timer (idle instances), so look again every few seconds.
-    const recheck = Math.min(step.recheckMs ?? Infinity, app.spec.sessions ? 5000 : Infinity, 5000)
-    return recheck !== Infinity && (step.recheckMs !== undefined || app.spec.sessions) ? { requeueAfterMs: recheck } : undefined
+    await this.writeStatus(app, revision, step, plan, scale)
+
+    // Look again at the earliest of: the rollout's soak and deadlines (at most 5 s apart); session
+    // pools, which shrink on a timer (idle instances); a failover or return dwell ending; a held
+    // scale-down becoming due, and the load of autoscaled apps, which moves by itself.
+    const waits: number[] = []
+    if (step.recheckMs !== undefined) waits.push(Math.min(step.recheckMs, 5000))
+    if (app.spec.sessions) waits.push(5000)
+    if (plan.recheckAt !== undefined) waits.push(Math.max(0, plan.recheckAt - now))
+    if (scale) waits.push(AUTOSCALE_SYNC_MS)
+    if (scale?.decision.retryAt !== undefined) waits.push(Math.max(0, scale.decision.retryAt - now))
+    return waits.length ? { requeueAfterMs: Math.min(...waits) } : undefined
+  }
+
+  /**
+   * Stops a lower-priority instance so that this app's placement fits (graceful: its agent stops
+   * it), with events on both apps. A victim already gone is not counted against the budget.
+   */
+  private async preempt(app: App, v: Preemption, now: number): Promise<void> {
+    const [vns, vname] = v.victimApp.split('/')
+    const inst = this.o.instances.get(vns, v.victim)
+    if (!inst || !(await this.deleteInstance(inst))) return
+    const key = keyOfApp(app.metadata.namespace!, app.metadata.name)
+    this.preemptions.add(key, now)
+    const victimApp = this.o.apps.get(vns, vname)
+    const prio = app.spec.priority ?? 0
+    this.o.events.record(app, 'Normal', 'Preempting', `stopped instance ${v.victim} of app ${v.victimApp} (priority ${victimApp?.spec.priority ?? 0}) on node ${v.forNode} in site ${v.site} to make room (priority ${prio})`)
+    if (victimApp) this.o.events.record(victimApp, 'Warning', 'Preempted', `instance ${v.victim} on node ${v.forNode} in site ${v.site} stopped for app ${key} (priority ${prio})`)
   }
 
   /** What the rollout needs to know about each site the app is (or will be) in. */
@@ -233,15 +287,19 @@ export class AppController {
       : `instance ${inst.metadata.name} (revision ${revision}) placed on node ${node} in site ${site}`)
   }
 
-  private async deleteInstance(i: Instance): Promise<void> {
+  /** Deletes an instance; false when it was already gone. */
+  private async deleteInstance(i: Instance): Promise<boolean> {
     try {
       await this.o.store.delete('Instance', i.metadata.namespace, i.metadata.name)
+      return true
     } catch (err) {
       if (!isApiError(err, 'NotFound')) throw err
+      return false
     }
   }
 
-  private async writeStatus(app: App, revision: string, step: RolloutStep, unplaced: number, message: string, reasons: Record<string, number>): Promise<void> {
+  private async writeStatus(app: App, revision: string, step: RolloutStep, plan: Plan, scale: AutoscaleStep | undefined): Promise<void> {
+    const { unplaced, message, reasons } = plan
     const key = keyOfApp(app.metadata.namespace!, app.metadata.name)
     const all = this.instancesOf(key)
     const bySite = new Map<string, { replicas: number; ready: number; updated: number }>()
@@ -262,8 +320,9 @@ export class AppController {
       ? { type: 'Scheduled', status: 'False' as const, reason: 'Unschedulable', message }
       : { type: 'Scheduled', status: 'True' as const, reason: 'Placed', message }
     const ready = all.filter((i) => i.status?.ready).length
-    // A session app's size follows its pools: every instance it has is wanted.
-    const wanted = app.spec.sessions ? all.length : app.spec.replicas
+    // A session app's size follows its pools: every instance it has is wanted; an autoscaled one
+    // wants what the autoscaler asked for.
+    const wanted = app.spec.sessions ? all.length : scale?.decision.replicas ?? app.spec.replicas
     const available = ready >= wanted
       ? { type: 'Available', status: 'True' as const, reason: 'ReplicasReady', message: `${ready}/${wanted} replicas ready` }
       : { type: 'Available', status: 'False' as const, reason: 'ReplicasNotReady', message: `${ready}/${wanted} replicas ready` }
@@ -295,8 +354,15 @@ export class AppController {
         return { revision: rev, ...(number !== undefined ? { number } : {}), ...c }
       }).sort((a, b) => (a.number ?? 0) - (b.number ?? 0) || (a.revision < b.revision ? -1 : 1)),
       rollout: r,
+      ...(plan.decisions ? { placement: { decisions: plan.decisions, ...(plan.decisionsOmitted ? { omitted: plan.decisionsOmitted } : {}) } } : {}),
+      ...(scale ? { autoscale: scale.status } : {}),
     }
     if (deepEqual(app.status, status)) return
+    if (plan.decisions) for (const e of failoverNotes(app.status?.placement?.decisions, plan.decisions)) this.o.events.record(app, e.type, e.reason, e.message)
+    const before = app.status?.autoscale?.replicas
+    if (scale && before !== undefined && before !== scale.decision.replicas) {
+      this.o.events.record(app, 'Normal', 'Autoscaled', `replicas ${before} → ${scale.decision.replicas}: ${scale.decision.reason}`)
+    }
     const wasScheduled = getCondition(app.status?.conditions, 'Scheduled')
     if (unplaced > 0 && (wasScheduled?.status !== 'False' || wasScheduled.message !== message)) {
       this.o.events.record(app, 'Warning', 'FailedScheduling', `${unplaced} replica(s) not placed: ${message} (${Object.entries(reasons).map(([k, n]) => `${n} ${k}`).join(', ')})`)

@@ -141,7 +141,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     connected: (node) => !!hub.stats.get(node)?.connected,
     onPoolChange: (appKey) => appController.queue.add(appKey),
   })
-  appController = new AppController({ store, clock, log, events, apps, sites, nodes, instances, revisions, errorRate: (site, host) => routing.errorRate(site, host), pools: sessions })
+  appController = new AppController({
+    store, clock, log, events, apps, sites, nodes, instances, revisions, pools: sessions,
+    errorRate: (site, host) => routing.errorRate(site, host),
+    // One capacity signal (DESIGN principle 6): the gateways' demand and load feed the scheduler.
+    demand: (a) => (a.spec.traffic ? routing.demand.points(a.spec.traffic.host) : []),
+    observed: (host) => routing.observed(host),
+  })
   const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 10) * 1000 })
   const siteStatus = new SiteStatusController({ store, clock, log, sites, nodes })
   sessions.start()

@@ -260,11 +260,11 @@ export const AppStatusSchema = Type.Object({
     decisions: Type.Array(SiteDecisionSchema),
     omitted: Type.Optional(Type.Integer({ minimum: 0 })),
   }, Strict)),
-  /** Autoscaling state: the count it asked for, why, and when it last scaled down (for the delay). */
+  /** Autoscaling state: the count it asked for, why, and when the scale-down delay counts from. */
   autoscale: Type.Optional(Type.Object({
     replicas: Type.Integer({ minimum: 0 }),
     reason: Type.Optional(Type.String()),
-    lastScaleDownAt: Type.Optional(Type.String({ description: 'RFC 3339' })),
+    lastScaleDownAt: Type.Optional(Type.String({ description: 'RFC 3339: the last scale change (either direction); the next scale-down waits scaleDownDelaySeconds after it' })),
   }, Strict)),
 }, Strict)
 
