@@ -103,6 +103,26 @@ test('watch honours the namespace, labelSelector and fieldSelector', async (t) =
   assert.deepEqual(summary(e3.filter((e) => e.type === 'ADDED')), ['ADDED x', 'ADDED y', 'ADDED z'])
 })
 
+test('with a selector, an object that stops matching is DELETED and one that starts matching is ADDED', async (t) => {
+  const ts = await startTestServer(t)
+  await post(ts, appManifest('p', { labels: { tier: 'edge' } }))
+  await settle(ts.srv)
+  const edge = await watch(ts, `${APPS}?watch=true&labelSelector=tier%3Dedge`)
+  assert.deepEqual(summary([await edge.next()]), ['ADDED p'])
+  const relabel = async (name: string, tier: string) => {
+    const res = await ts.req({ method: 'PATCH', url: `${APPS}/${name}`, payload: { metadata: { labels: { tier } } }, headers: { 'content-type': 'application/merge-patch+json' } })
+    assert.equal(res.statusCode, 200, res.body)
+  }
+  await post(ts, appManifest('q', { labels: { tier: 'central' } }))
+  await relabel('p', 'central')
+  await relabel('q', 'edge')
+  await ts.req({ method: 'DELETE', url: `${APPS}/q` })
+  const events = await edge.readUntil(is('DELETED', 'q'))
+  // Status writes on matching objects may come in between; the membership changes are what count.
+  assert.deepEqual(summary(events.filter((e) => e.type !== 'MODIFIED')), ['DELETED p', 'ADDED q', 'DELETED q'])
+  assert.equal(events.find(is('DELETED', 'p')).object.metadata.labels.tier, 'central')
+})
+
 test('a resourceVersion behind the compaction point → 410 Expired; at the point it works', async (t) => {
   const ts = await startTestServer(t)
   await post(ts, appManifest('a'))

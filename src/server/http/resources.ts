@@ -5,7 +5,7 @@ import { ApiError } from '../../api/errors.js'
 import { parseSelector, matchesRequirements } from '../../api/labels.js'
 import { parseFieldSelector, matchesFields } from '../../api/field-selector.js'
 import { mergePatch } from '../../api/merge-patch.js'
-import { API_VERSION, type Resource } from '../../api/meta.js'
+import { API_VERSION, keyOf, type Resource } from '../../api/meta.js'
 import { kindInfo } from '../../api/kinds/index.js'
 import { deepEqual } from '../../lib/equal.js'
 import { validateResource } from '../../api/validate.js'
@@ -192,18 +192,33 @@ async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyReq
   let from = q.resourceVersion ? Number(q.resourceVersion) : NaN
   if (q.resourceVersion && (!Number.isInteger(from) || from < 0)) throw new ApiError('BadRequest', `resourceVersion "${q.resourceVersion}" is not a revision number`)
   const initial: WatchEvent[] = []
-  if (!q.resourceVersion || from === 0) {
+  const complete = !q.resourceVersion || from === 0
+  if (complete) {
     const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: labels })
     for (const o of items) if (!fields.length || matchesFields(o, fields)) initial.push({ type: 'ADDED', object: o, revision })
     from = revision
   }
   const matchesSel = (o: Resource) => matchesRequirements(o.metadata.labels, labels) && (!fields.length || matchesFields(o, fields))
+  const filtered = labels.length > 0 || fields.length > 0
+  // With a selector, what the watcher holds is the set of matching objects: an object that stops
+  // matching is DELETED for it, and one that starts matching is ADDED (as Kubernetes does). From a
+  // list we know that set exactly; from a resourceVersion only what we have sent since.
+  const held = new Set(initial.map((ev) => keyOf(ev.object)))
   const raw = reply.raw
   const lines: string[] = []
   let started = false
   const send = (ev: WatchEvent) => {
-    if (!matchesSel(ev.object)) return
-    const line = JSON.stringify({ type: ev.type, object: ev.object }) + '\n'
+    let type = ev.type
+    if (filtered) {
+      const k = keyOf(ev.object)
+      const match = ev.type !== 'DELETED' && matchesSel(ev.object)
+      if (match) {
+        if (ev.type === 'MODIFIED' && !held.has(k) && complete) type = 'ADDED'
+        held.add(k)
+      } else if (held.delete(k)) type = 'DELETED'
+      else if (ev.type !== 'DELETED' || complete || !matchesSel(ev.object)) return
+    }
+    const line = JSON.stringify({ type, object: ev.object }) + '\n'
     if (started) raw.write(line)
     else lines.push(line)
   }
