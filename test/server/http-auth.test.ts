@@ -177,3 +177,14 @@ test('a token with anything appended is refused; a join token may carry only a C
   // The same token with a well-formed fingerprint joins (the agent pins the CA with it; the server ignores it).
   assert.equal((await join(ts, `${token}.${fp}`, 'n2')).statusCode, 200)
 })
+
+test('access rules follow the route the request reaches, however its path is spelled', async (t) => {
+  const ts = await startTestServer(t)
+  for (const url of ['/v1/credentials/rotate', '/v1/credentials/rotat%65', '/v1/credentials/rotate?x=1']) {
+    assertStatus(await ts.req({ method: 'POST', url, payload: {} }), 403, 'Forbidden')
+  }
+  const { token } = await joinToken(ts)
+  assertStatus(await ts.req({ method: 'GET', url: '/v1/%74okens', token }), 403, 'Forbidden')
+  assert.equal((await ts.req({ method: 'GET', url: '/healthz', token: null })).statusCode, 200)
+  assertStatus(await ts.req({ method: 'GET', url: '/no/such/route', token: null }), 401, 'Unauthorized')
+})

@@ -61,7 +61,10 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: MAX_LINK_MESSAGE_BYTES, perMessageDeflate: LINK_DEFLATE } })
 
   app.addHook('onRequest', async (req) => {
-    const path = req.url.split('?')[0]
+    // Decide by the route the router matched, not the raw URL: "/v1/%6Aoin" or "/v1/credentials/rotate/"
+    // must not reach a route under another route's rules. No route: the raw path (it is a 404 anyway,
+    // and still needs a token, so nothing is learned about what exists).
+    const path = req.routeOptions.url ?? req.url.split('?')[0]
     if (PUBLIC.has(path)) return
     const bearer = bearerOf(req)
     if (path === '/v1/join') {
