@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import type { Event } from '../../api/kinds/index.js'
-import type { Resource } from '../../api/meta.js'
+import type { App, Event } from '../../api/kinds/index.js'
+import { getCondition, type Resource } from '../../api/meta.js'
 import { kindInfo } from '../../api/kinds/index.js'
 import { clientFrom, type GlobalFlags } from '../context.js'
 import { kindOrThrow } from '../resource-client.js'
@@ -26,7 +26,14 @@ export function registerDescribe(program: Command): void {
       const section = (title: string, v: unknown) => v === undefined ? '' : `${title}:\n${toYaml(v).replace(/^/gm, '  ').trimEnd()}\n`
       out += section('Spec', spec)
       if (Object.keys(rest).length) out += section('Details', rest)
-      out += section('Status', status)
+      if (obj.kind === 'App' && status) {
+        // The scheduler's per-site decisions read better as a table than as YAML.
+        const { placement: _p, ...rest } = status as NonNullable<App['status']>
+        out += section('Status', rest)
+        out += placementSection(obj as unknown as App)
+      } else {
+        out += section('Status', status)
+      }
       const evKind = kindInfo('Event')!
       const { items } = await client.list<Event & Resource>(evKind, {
         allNamespaces: !k.namespaced, namespace: metadata.namespace,
@@ -39,4 +46,19 @@ export function registerDescribe(program: Command): void {
         : '  <none>\n'
       process.stdout.write(out)
     })
+}
+
+/** Each site's scheduling decision and its reason; when replicas are left over, why (counted per site). */
+export function placementSection(app: App): string {
+  const p = app.status?.placement
+  if (!p) return ''
+  let out = 'Placement:\n'
+  const rows = p.decisions.map((d) => [
+    d.site, String(d.replicas), d.target !== undefined ? String(d.target) : '-', d.score !== undefined ? d.score.toFixed(3) : '-', d.reason,
+  ])
+  out += rows.length ? table(['SITE', 'REPLICAS', 'TARGET', 'SCORE', 'DECISION'], rows).replace(/^(?=.)/gm, '  ') : '  <no sites>\n'
+  if (p.omitted) out += `  (${p.omitted} more site(s) not shown)\n`
+  const scheduled = getCondition(app.status?.conditions, 'Scheduled')
+  if (scheduled?.status === 'False') out += `  Not all replicas placed: ${scheduled.message ?? scheduled.reason}\n`
+  return out
 }
