@@ -6,26 +6,40 @@ import { join } from 'node:path'
 import type { RoutesMessage } from '../api/link.js'
 import { writeFileAtomic } from '../lib/fs.js'
 import type { GatewayRoute, GatewayTable } from './gateway/types.js'
+import { decodePeerKey } from './gateway/peer-proof.js'
 
 export class AgentGatewayTable implements GatewayTable {
   private routes: RoutesMessage['routes'] = []
   private byHost = new Map<string, GatewayRoute>()
   private readonly path: string
+  private readonly keyPath: string
+  private key: Buffer | undefined
 
   /** localReady: readiness of an instance on this node by id (namespace/name), undefined if not local. */
   constructor(dataDir: string, private localReady: (id: string) => boolean | undefined) {
     this.path = join(dataDir, 'routes.json')
+    this.keyPath = join(dataDir, 'peer.key')
     if (existsSync(this.path)) {
       try { this.routes = JSON.parse(readFileSync(this.path, 'utf8')) } catch { this.routes = [] }
+    }
+    if (existsSync(this.keyPath)) this.key = decodePeerKey(readFileSync(this.keyPath, 'utf8').trim())
+    this.refresh()
+  }
+
+  /** A new routes document from the server (and the fleet's peer key, kept for offline use too). */
+  replace(routes: RoutesMessage['routes'], peerKey?: string): void {
+    this.routes = routes
+    writeFileAtomic(this.path, JSON.stringify(routes))
+    const key = decodePeerKey(peerKey)
+    if (key && !key.equals(this.key ?? Buffer.alloc(0))) {
+      writeFileAtomic(this.keyPath, peerKey!, 0o600)
+      this.key = key
     }
     this.refresh()
   }
 
-  /** A new routes document from the server. */
-  replace(routes: RoutesMessage['routes']): void {
-    this.routes = routes
-    writeFileAtomic(this.path, JSON.stringify(routes))
-    this.refresh()
+  peerKey(): Buffer | undefined {
+    return this.key
   }
 
   /** Recomputes the lookup map (after a routes document, or a local readiness change). */

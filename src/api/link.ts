@@ -155,6 +155,8 @@ const RoutesSchema = Type.Object({
   t: Type.Literal('routes'),
   version: Type.Integer({ minimum: 0 }),
   routes: Type.Array(GatewayRouteSchema, { maxItems: 100000 }),
+  /** The fleet's gateway peer key (32 bytes, base64url): proves forwards between site gateways. */
+  peerKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })),
 }, Strict)
 export type RoutesMessage = Static<typeof RoutesSchema>
 

@@ -26,6 +26,7 @@ import { DnsServer } from '../routing/dns/server.js'
 import { SessionService } from '../sessions/service.js'
 import { VERSION } from '../version.js'
 import { ensurePki, loadOperatorTls, serverNames } from './tls/pki.js'
+import { ensurePeerKey } from './peer-key.js'
 
 export interface ServerOptions {
   dataDir: string
@@ -128,7 +129,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let routing!: RoutingTable
   const hub = new LinkHub({
     store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate,
-    routesFor: (site) => routing.siteRoutes(site),
+    routesFor: (site) => routing.siteRoutes(site), peerKey: ensurePeerKey(opts.dataDir),
     onTraffic: (site, reports, interval) => routing.recordTraffic(site, reports, interval),
   })
   routing = new RoutingTable({ apps, sites, nodes, instances, links: hub, geo, clock })

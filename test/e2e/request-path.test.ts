@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'undici'
 import { api, cli, killTree, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc, waitNodesReady, freePort } from './fleet-helpers.js'
 
@@ -127,6 +127,12 @@ spec:
   const overflow = await viaGateway(gateways.paris, 'web.edge.test')
   assert.equal(overflow.status, 200)
   assert.equal(overflow.body.site, 'tokyo', 'served by the next-best site')
+  // The gateways hold the fleet's peer key (the server's, kept on disk, private) to prove such forwards.
+  const serverKey = readFileSync(join(tmp.dir, 'server', 'peer.key'), 'utf8')
+  for (const s of sites) {
+    assert.equal(readFileSync(join(tmp.dir, s.name, 'peer.key'), 'utf8'), serverKey, `${s.name}'s gateway has the fleet peer key`)
+    assert.equal(statSync(join(tmp.dir, s.name, 'peer.key')).mode & 0o777, 0o600)
+  }
 
   // Healthy again: Paris comes back.
   await request(`http://${paris.status.endpoints.http}/well`, { method: 'POST' }).then((r) => r.body.text())

@@ -5,6 +5,7 @@ import { clientPrefix } from './client-ip.js'
 import type { ClientInfo, GatewayContext } from './context.js'
 import type { RequestHead } from './headers.js'
 import { normalizeHost } from './host.js'
+import { verifyPeer } from './peer-proof.js'
 import type { GatewayError } from './responses.js'
 import type { TokenBuckets } from './token-bucket.js'
 import type { HostStats } from './traffic-stats.js'
@@ -26,13 +27,15 @@ export function admit(ctx: GatewayContext, buckets: TokenBuckets, client: Client
   const stats = route ? ctx.stats.host(host) : undefined
   if (stats) stats.requests++
 
-  if (client.overCap) {
+  // A peer gateway is known by its address (limits.trustedPeers) or, per request, by its proof.
+  const trusted = client.trusted || isPeerForward(ctx, head)
+  if (client.overCap && !trusted) {
     c.rejected.connections++
     if (stats) stats.rejected++
     return { status: 429, code: 'too_many_connections', close: true, retryAfter: 1,
       message: `too many concurrent connections from ${client.ip} (limit ${ctx.limits.maxConnectionsPerIp}); reuse a keep-alive connection or retry later` }
   }
-  if (!client.trusted) {
+  if (!trusted) {
     const waitMs = buckets.take(client.ip)
     if (waitMs > 0) {
       c.rejected.rate++
@@ -68,8 +71,14 @@ export function admit(ctx: GatewayContext, buckets: TokenBuckets, client: Client
     c.rejected.badRequest++
     return { status: 400, code: 'bad_request', close: true, message: 'the request target must be a path (origin form, starting with "/")' }
   }
-  stats.countPrefix(client.trusted && head.forwardedFor ? clientPrefix(lastForwarded(head.forwardedFor)) : client.prefix)
+  stats.countPrefix(trusted && head.forwardedFor ? clientPrefix(lastForwarded(head.forwardedFor)) : client.prefix)
   return { host, route, stats, path }
+}
+
+function isPeerForward(ctx: GatewayContext, head: RequestHead): boolean {
+  if (head.peer === undefined || head.forwardedFor === undefined) return false
+  const key = ctx.table.peerKey?.()
+  return !!key && verifyPeer(key, head.peer, head.forwardedFor, ctx.clock.now())
 }
 
 function originForm(url: string): string | undefined {

@@ -12,6 +12,8 @@ export interface RequestHead {
   hops: string | undefined
   overflowFrom: string | undefined
   forwardedFor: string | undefined
+  /** x-edgeplane-peer: a peer gateway's proof (see peer-proof.ts); never passed upstream as received. */
+  peer: string | undefined
   upgrade: string | undefined
   /** Upstream headers: every end-to-end header; host kept; x-forwarded-for and hop headers left out. */
   base: string[]
@@ -23,7 +25,7 @@ const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-
 export function scanRequestHead(raw: readonly string[], keepUpgrade = false): RequestHead {
   const head: RequestHead = {
     host: '', contentLength: -1, chunked: false, hops: undefined, overflowFrom: undefined,
-    forwardedFor: undefined, upgrade: undefined, base: [],
+    forwardedFor: undefined, peer: undefined, upgrade: undefined, base: [],
   }
   let connection: string | undefined
   let seenHost = false
@@ -50,6 +52,9 @@ export function scanRequestHead(raw: readonly string[], keepUpgrade = false): Re
         continue
       case 'x-edgeplane-overflow-from':
         head.overflowFrom = head.overflowFrom === undefined ? value : `${head.overflowFrom}, ${value}`
+        continue
+      case 'x-edgeplane-peer':
+        head.peer = value
         continue
       case 'x-forwarded-for':
         head.forwardedFor = head.forwardedFor === undefined ? value : `${head.forwardedFor}, ${value}`

@@ -9,6 +9,7 @@ import type { Miss } from './balancer.js'
 import type { GatewayContext } from './context.js'
 import type { RequestHead } from './headers.js'
 import { responseHeaders } from './headers.js'
+import { signPeer, PEER_HEADER } from './peer-proof.js'
 import { HOPS_HEADER, nextHop, OVERFLOW_FROM_HEADER, overflowTargets, parseChain, parseHops, type Fallback } from './hops.js'
 import { RequestBody } from './request-body.js'
 import { sendError, type GatewayError } from './responses.js'
@@ -116,6 +117,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (forwarding) {
       const next = nextHop(parseHops(this.x.head.hops), this.x.head.overflowFrom, this.ctx.site)
       headers.push(HOPS_HEADER, next.hops, OVERFLOW_FROM_HEADER, next.from)
+      const key = this.ctx.table.peerKey?.()
+      if (key) headers.push(PEER_HEADER, signPeer(key, this.xff, this.ctx.clock.now()))
       if (!this.overflowCounted) {
         this.overflowCounted = true
         this.x.stats.overflowed++

@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net'
 import type { Miss } from './balancer.js'
 import type { GatewayContext } from './context.js'
 import type { RequestHead } from './headers.js'
+import { signPeer, PEER_HEADER } from './peer-proof.js'
 import { HOPS_HEADER, nextHop, OVERFLOW_FROM_HEADER, overflowTargets, parseChain, parseHops, type Fallback } from './hops.js'
 import { parseHostPort } from './host.js'
 import { sendRawError, type GatewayError } from './responses.js'
@@ -146,10 +147,13 @@ export class UpgradeExchange {
     let s = `${this.x.req.method} ${this.x.path} HTTP/1.1\r\n`
     const base = rh.base
     for (let i = 0; i < base.length; i += 2) s += `${base[i]}: ${base[i + 1]}\r\n`
-    s += `x-forwarded-for: ${rh.forwardedFor ? `${rh.forwardedFor}, ${this.x.clientIp}` : this.x.clientIp}\r\n`
+    const xff = rh.forwardedFor ? `${rh.forwardedFor}, ${this.x.clientIp}` : this.x.clientIp
+    s += `x-forwarded-for: ${xff}\r\n`
     if (forwarding) {
       const next = nextHop(parseHops(rh.hops), rh.overflowFrom, this.ctx.site)
       s += `${HOPS_HEADER}: ${next.hops}\r\n${OVERFLOW_FROM_HEADER}: ${next.from}\r\n`
+      const key = this.ctx.table.peerKey?.()
+      if (key) s += `${PEER_HEADER}: ${signPeer(key, xff, this.ctx.clock.now())}\r\n`
     } else if (rh.overflowFrom) {
       s += `${OVERFLOW_FROM_HEADER}: ${rh.overflowFrom}\r\n`
     }

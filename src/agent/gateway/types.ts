@@ -25,6 +25,8 @@ export interface GatewayTable {
    * instead of 404 "unknown host" (a gateway that has not received its table is not the user's fault).
    */
   size?(): number
+  /** Optional: the fleet's peer key, to prove forwards to other gateways and check theirs. */
+  peerKey?(): Buffer | undefined
 }
 
 /** Per host, what happened since the last report. */

@@ -33,6 +33,8 @@ export interface LinkHubOptions {
   routesIntervalMs?: number
   /** The routes document for the gateway of a node in `site` (sent to nodes that run one). */
   routesFor?: (site: string) => RoutesMessage['routes']
+  /** The fleet's gateway peer key, sent with the routes (gateways prove forwards to each other with it). */
+  peerKey?: string
   /** What a site's gateway saw (load, saturation, demand). */
   onTraffic?: (site: string, reports: TrafficReportMessage[], intervalSeconds: number) => void
 }
@@ -248,7 +250,8 @@ export class LinkHub implements LogStreamer, LinkView {
     if (json === s.sentRoutes) return
     if (s.ws.readyState !== s.ws.OPEN) return
     s.sentRoutes = json
-    s.ws.send(`{"t":"routes","version":${++s.routesVersion},"routes":${json}}`)
+    const key = this.o.peerKey ? `,"peerKey":"${this.o.peerKey}"` : ''
+    s.ws.send(`{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
   }
 
   private queuePush(node: string): void {
