@@ -125,14 +125,23 @@ test('app scheduling: a pinned app keeps its replica through a partition', async
   assert.equal((await eventsOf(s.store, 'web')).filter((e) => e.reason === 'FailedOver').length, 0)
 })
 
-test('app scheduling: a returned site takes its replica back only once it is ready and its dwell is over', async (t) => {
+/**
+ * One replica on s0 (of s0, s1), failed over after 30 s; 90 s after s0 went down its replacement
+ * on s1 is ready (long enough after the node joined for its return to count as a recovery).
+ */
+async function failedOver(t: TestContext, returnAfterSeconds: number): Promise<{ s: Setup; first: Instance }> {
   const s = await setup(t, [{ name: 's0' }, { name: 's1' }])
-  const first = await deployOne(s, { placement: { failover: { afterSeconds: 30, returnAfterSeconds: 60 } } })
+  const first = await deployOne(s, { placement: { failover: { afterSeconds: 30, returnAfterSeconds } } })
   await s.setReady('s0-n0', false)
   await s.advance(30 * S)
   const replacement = (await s.mine()).find((i) => i.metadata.name !== first.metadata.name)!
   await markReady(s.store, replacement)
   await s.advance(60 * S)
+  return { s, first }
+}
+
+test('app scheduling: a returned site takes its replica back only once it is ready and its dwell is over', async (t) => {
+  const { s, first } = await failedOver(t, 60)
 
   // s0 comes back; its agent reports the instance later. In the dwell nothing is trimmed.
   await s.setReady('s0-n0', true)
@@ -156,12 +165,7 @@ test('app scheduling: a returned site takes its replica back only once it is rea
 })
 
 test('app scheduling: the surplus goes only once the returned instance is ready', async (t) => {
-  const s = await setup(t, [{ name: 's0' }, { name: 's1' }])
-  const first = await deployOne(s, { placement: { failover: { afterSeconds: 30, returnAfterSeconds: 10 } } })
-  await s.setReady('s0-n0', false)
-  await s.advance(90 * S)
-  const replacement = (await s.mine()).find((i) => i.metadata.name !== first.metadata.name)!
-  await markReady(s.store, replacement)
+  const { s, first } = await failedOver(t, 10)
   await s.setReady('s0-n0', true)
   await s.advance(20 * S)
   assert.equal((await s.mine()).length, 2, 'dwell over, but the returned instance is not ready: keep the replacement')
