@@ -29,7 +29,7 @@ import { Revisions } from './app/revisions.js'
 import { NodeRoom } from './app/node-room.js'
 import { newSessionKey } from '../sessions/token.js'
 import type { DemandPoint, Plan, Preemption } from '../scheduler/types.js'
-import { AUTOSCALE_SYNC_MS, PreemptionLog, autoscaleStep, failoverNotes, type AutoscaleStep } from './app/scheduling.js'
+import { AUTOSCALE_SYNC_MS, PreemptionLog, autoscaleStep, failoverNotes, statusPlacement, type AutoscaleStep } from './app/scheduling.js'
 
 export const APP_LABEL = 'edgeplane.io/app'
 export const REVISION_LABEL = 'edgeplane.io/revision'
@@ -354,11 +354,12 @@ export class AppController {
         return { revision: rev, ...(number !== undefined ? { number } : {}), ...c }
       }).sort((a, b) => (a.number ?? 0) - (b.number ?? 0) || (a.revision < b.revision ? -1 : 1)),
       rollout: r,
-      ...(plan.decisions ? { placement: { decisions: plan.decisions, ...(plan.decisionsOmitted ? { omitted: plan.decisionsOmitted } : {}) } } : {}),
+      ...(plan.decisions ? { placement: statusPlacement(plan.decisions, plan.decisionsOmitted ?? 0) } : {}),
       ...(scale ? { autoscale: scale.status } : {}),
     }
     if (deepEqual(app.status, status)) return
-    if (plan.decisions) for (const e of failoverNotes(app.status?.placement?.decisions, plan.decisions)) this.o.events.record(app, e.type, e.reason, e.message)
+    // Compared as written (both bounded the same way), so a repeated reconcile repeats nothing.
+    if (status.placement) for (const e of failoverNotes(app.status?.placement?.decisions, status.placement.decisions)) this.o.events.record(app, e.type, e.reason, e.message)
     const before = app.status?.autoscale?.replicas
     if (scale && before !== undefined && before !== scale.decision.replicas) {
       this.o.events.record(app, 'Normal', 'Autoscaled', `replicas ${before} → ${scale.decision.replicas}: ${scale.decision.reason}`)

@@ -8,6 +8,7 @@ import type { App, AppSpec, Instance, Node } from '../../src/api/kinds/index.js'
 import { getCondition } from '../../src/api/meta.js'
 import { isoNow } from '../../src/lib/clock.js'
 import { AppController, type AppControllerOptions } from '../../src/controllers/app-controller.js'
+import { statusPlacement } from '../../src/controllers/app/scheduling.js'
 import type { DemandPoint } from '../../src/scheduler/types.js'
 import { appObj, eventsOf, fleet, log, markReady, nodeObj, settle, siteObj, template, type Fleet } from './helpers.js'
 
@@ -302,4 +303,13 @@ test('app scheduling: a rollout neither deletes nor replaces instances lost on a
   assert.ok(!all.some((i) => i.metadata.annotations?.['edgeplane.io/replaces'] === lostOne.metadata.name), 'and nothing replaces it in place')
   assert.deepEqual(all.filter((i) => i.spec.site === 's1').map((i) => i.spec.template.command), ['web2', 'web2'])
   assert.equal((await s.app()).status?.rollout?.phase, 'Succeeded')
+})
+
+test('app scheduling: status keeps at most 100 site decisions, the busy sites first', () => {
+  const decisions = Array.from({ length: 150 }, (_, i) => ({ site: `s${String(i).padStart(3, '0')}`, replicas: 1, reason: '1: even spread by site', ...(i >= 140 ? { lost: 1 } : {}) }))
+  const p = statusPlacement(decisions, 7)
+  assert.equal(p.decisions.length, 100)
+  assert.equal(p.omitted, 57)
+  assert.deepEqual(p.decisions.slice(-10).map((d) => d.site), decisions.slice(140).map((d) => d.site), 'every site with lost instances is kept, in order')
+  assert.deepEqual(statusPlacement(decisions.slice(0, 3), 0), { decisions: decisions.slice(0, 3) })
 })

@@ -4,6 +4,12 @@
 import type { App, AppStatus, SiteDecision } from '../../api/kinds/index.js'
 import { autoscaleReplicas, type AutoscaleDecision, type Observed } from '../../scheduler/autoscale.js'
 
+/**
+ * Per-site decisions kept in status: plenty for `describe app`, and bounded, so an app on 10,000
+ * sites does not write a megabyte of explanations with every status change.
+ */
+export const STATUS_DECISIONS_MAX = 100
+
 /** Autoscaled apps are looked at this often even when nothing else changes: the load moves by itself. */
 export const AUTOSCALE_SYNC_MS = 5000
 
@@ -61,6 +67,21 @@ export class PreemptionLog {
   }
 
   forget(appKey: string): void { this.byApp.delete(appKey) }
+}
+
+/**
+ * status.placement from the plan's decisions: at most STATUS_DECISIONS_MAX, the sites where
+ * something happens (lost, surplus, removed, placed) first, in the plan's order; the rest counted.
+ */
+export function statusPlacement(decisions: SiteDecision[], omitted: number): NonNullable<AppStatus['placement']> {
+  let kept = decisions
+  if (decisions.length > STATUS_DECISIONS_MAX) {
+    const busy = (d: SiteDecision) => !!(d.lost || d.surplus || d.removed || d.placed)
+    const first = new Set([...decisions.filter(busy), ...decisions.filter((d) => !busy(d))].slice(0, STATUS_DECISIONS_MAX))
+    kept = decisions.filter((d) => first.has(d))
+  }
+  const rest = omitted + decisions.length - kept.length
+  return { decisions: kept, ...(rest ? { omitted: rest } : {}) }
 }
 
 export interface FailoverNote { type: 'Normal' | 'Warning'; reason: string; message: string }
