@@ -131,3 +131,32 @@ test('sim: latency, loss and flapping slow a site down but it converges', async 
   }), 20_000)
   assert.ok(s.fleet.stats().reconnects >= 1, 'the flapping site reconnected')
 })
+
+test('sim: session pools run on hollow sites; an allocation gets a warm slot at the nearest site, on its node\'s address', async (t) => {
+  const s = await simSetup(t, { sites: 6 })
+  const res = await s.srv.app.inject({
+    method: 'PATCH', url: `/apis/edgeplane.io/v1/namespaces/default/apps/game`,
+    headers: { authorization: `Bearer ${s.admin}`, 'content-type': 'application/apply-patch+yaml' },
+    payload: JSON.stringify({
+      apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name: 'game' },
+      spec: { template: { command: 'game-server', ports: [{ name: 'ws' }] }, sessions: { slotsPerInstance: 4, warmPerSite: 2, maxPerSite: 3, urlScheme: 'ws' } },
+    }),
+  })
+  assert.ok(res.statusCode < 300, res.body)
+  await until('a ready pool instance in every site', async () => {
+    const { items } = await s.srv.store.list<Instance>('Instance')
+    return new Set(items.filter((i) => i.status?.ready && i.spec.sessionKey).map((i) => i.spec.site)).size === 6
+  })
+  const target = s.fleet.world[3]
+  const alloc = await s.srv.app.inject({
+    method: 'POST', url: '/v1/sessions', headers: { authorization: `Bearer ${s.admin}`, 'content-type': 'application/json' },
+    payload: JSON.stringify({ app: 'game', location: target.registration.geo }),
+  })
+  assert.equal(alloc.statusCode, 201, alloc.body)
+  const v = JSON.parse(alloc.body) as { site: string; start: string; endpoint: { address: string; port: number; url: string }; token?: string }
+  assert.equal(v.site, target.registration.name)
+  assert.equal(v.start, 'warm')
+  assert.equal(v.endpoint.address, target.nodes[0].address)
+  assert.match(v.endpoint.url, /^ws:\/\/127\.\d+\.\d+\.\d+:\d+\/$/)
+  assert.ok(v.token)
+})
