@@ -24,14 +24,17 @@ export interface ServerProcOptions {
   /** Run under node --cpu-prof, writing the profile here (on SIGINT, see stopServer). */
   cpuProfDir?: string
   logLevel?: string
+  /** Run the compiled server (dist/, as deployed: `npm run build` first) instead of the source through tsx. */
+  compiled?: boolean
 }
 
 export interface ServerProc { url: string; proc: ChildProcess; stderr: () => string }
 
-/** Starts `edgeplane server` (from source, through tsx) and resolves once it listens. */
+/** Starts `edgeplane server` (from source through tsx, or compiled) and resolves once it listens. */
 export function startServerProc(o: ServerProcOptions): Promise<ServerProc> {
   const nodeFlags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []
-  const args = [...nodeFlags, '--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'server', '--data-dir', o.dataDir, '--listen', o.listen, '--no-dns', ...(o.args ?? [])]
+  const entry = o.compiled ? [join(ROOT, 'dist/cli/run.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/run.ts')]
+  const args = [...nodeFlags, ...entry, 'server', '--data-dir', o.dataDir, '--listen', o.listen, '--no-dns', ...(o.args ?? [])]
   // prlimit sets the open-file limit and execs node (same pid), so the server may hold every link.
   const needed = o.links + 4096
   const lim = fileLimit()

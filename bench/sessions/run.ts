@@ -1,44 +1,49 @@
-// bench/sessions: session allocations per second and latency, warm and cold, with real agents.
+// bench/sessions: session allocations per second and latency, warm and cold, with real agents or,
+// with --hollow, with a fleet of hollow sites.
 //
 //   npx tsx bench/sessions/run.ts [--sites 3] [--allocations 20000] [--concurrency 32] [--cold 20]
+//   npx tsx bench/sessions/run.ts --hollow [--sites 1000] [--seed 1] [--allocations 20000] [--concurrency 32] [--cold 20]
 //
-// A real `edgeplane server` process (TLS, SQLite: every allocation is a durable Session write) and
-// real agents (in this process, to save memory) each running a warm pool of examples/game
-// instances (real processes). Warm: N allocations from C concurrent clients over keep-alive HTTPS,
-// each answered only after its Session is committed. Cold: a scaled-to-zero app, one allocation
-// at a time, each waiting for a fresh instance to start and pass its readiness probe.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir, cpus, loadavg } from 'node:os'
-import { join, resolve } from 'node:path'
+// A real `edgeplane server` process (compiled, TLS, SQLite: every allocation is a durable Session
+// write). Real agents (default; in this process, to save memory) each run a warm pool of
+// examples/game instances (real processes). --hollow: the sites are hollow nodes from src/sim (the
+// real link protocol; instances simulated, Running 200 ms after placement and ready 500 ms later,
+// with endpoints on the node's own loopback address), placed in real cities, so the allocation
+// path (nearest site with a warm slot among all of them) is measured at fleet scale.
+// Warm: N allocations from C concurrent clients over keep-alive HTTPS, each answered only after its
+// Session is committed; each client asks from near one of the sites, in turn. Cold: a
+// scaled-to-zero app, one allocation at a time, each waiting for a fresh instance to start and be
+// ready (real agents: a process and its readiness probe; hollow: the simulated delays).
+// BENCH_PROFILE=DIR writes a CPU profile of the server there.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir, cpus } from 'node:os'
+import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js'
-import { HttpClient } from '../../src/lib/http-client.js'
 import { createLogger } from '../../src/lib/log.js'
+import { ensureFileLimit } from '../../src/sim/limits.js'
+import { startFleet, type Fleet } from '../../src/sim/index.js'
+import { adminClient, load, ROOT, sample, startServerProc, stopServer, type ServerProc } from '../lib/server.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def }
-const SITES = opt('sites', 3)
+const HOLLOW = args.includes('--hollow')
+const SITES = opt('sites', HOLLOW ? 1000 : 3)
 const N = opt('allocations', 20000)
 const C = opt('concurrency', 32)
 const COLD = opt('cold', 20)
-const ROOT = resolve(import.meta.dirname, '..', '..')
+const SEED = String(opt('seed', 1))
 const log = createLogger('bench', 'silent')
 const dir = mkdtempSync(join(tmpdir(), 'ep-bench-sessions-'))
-let server: ChildProcess | undefined
+let server: ServerProc | undefined
 const agents: RunningAgent[] = []
+let fleet: Fleet | undefined
 
-function startServer(): Promise<string> {
-  const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []
+async function startServer(): Promise<string> {
   // The server runs compiled, as deployed (built just before).
-  server = spawn(process.execPath, [...prof, join(ROOT, 'dist/cli/run.js'), 'server', '--data-dir', join(dir, 'server'), '--listen', '127.0.0.1:0', '--no-dns'],
-    // BENCH_PROFILE=DIR writes a CPU profile of the server there.
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EDGEPLANE_LOG_LEVEL: 'warn' } })
-  return new Promise((res, rej) => {
-    let err = ''
-    server!.stderr!.on('data', (d) => { err += d; const m = /listening on (https:\S+)/.exec(err); if (m) res(m[1]) })
-    server!.once('exit', (c) => rej(new Error(`server exited ${c}: ${err}`)))
-  })
+  server = await startServerProc({ dataDir: join(dir, 'server'), listen: '127.0.0.1:0', links: HOLLOW ? SITES : 0, compiled: true, logLevel: 'warn', cpuProfDir: process.env.BENCH_PROFILE })
+  return server.url
 }
 
 async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -53,9 +58,7 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Pr
 
 /** The server process's CPU time so far (user + system), ms. */
 function serverCpuMs(): number {
-  const stat = readFileSync(`/proc/${server!.pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100
+  return sample(server!.proc.pid!).cpuMs
 }
 
 function pct(sorted: number[], p: number): number {
@@ -66,10 +69,13 @@ function gameApp(name: string, sessions: Record<string, unknown>) {
   return {
     apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name },
     spec: {
-      template: {
-        command: process.execPath, args: ['server.js'], workingDir: join(ROOT, 'examples', 'game'), ports: [{ name: 'ws' }],
-        readiness: { http: { path: '/healthz', port: 'ws' }, periodSeconds: 0.2 },
-      },
+      // Hollow nodes run nothing: the command is never started (small requests: 1,000 sites fit).
+      template: HOLLOW
+        ? { command: 'game-server', ports: [{ name: 'ws' }], resources: { cpu: '100m', memory: '64Mi' } }
+        : {
+          command: process.execPath, args: ['server.js'], workingDir: join(ROOT, 'examples', 'game'), ports: [{ name: 'ws' }],
+          readiness: { http: { path: '/healthz', port: 'ws' }, periodSeconds: 0.2 },
+        },
       sessions: { urlScheme: 'ws', ...sessions },
     },
   }
@@ -77,18 +83,33 @@ function gameApp(name: string, sessions: Record<string, unknown>) {
 
 async function main(): Promise<void> {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  if (HOLLOW) {
+    const lim = ensureFileLimit(SITES + 2048)
+    if (lim.problem) throw new Error(lim.problem)
+  }
   const url = await startServer()
-  const token = readFileSync(join(dir, 'server', 'admin.token'), 'utf8').trim()
-  const ca = readFileSync(join(dir, 'server', 'pki', 'ca.crt'), 'utf8')
-  const http = new HttpClient({ baseUrl: url, token, ca })
+  const { http, token, ca } = adminClient(url, join(dir, 'server'))
   const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: SITES })) as { token: string }
-  const cities = [[48.85, 2.35], [50.11, 8.68], [40.71, -74.0], [35.68, 139.65], [51.5, -0.12]]
-  for (let i = 0; i < SITES; i++) {
-    const [lat, lon] = cities[i % cities.length]
-    agents.push(await startAgent({
-      server: url, joinToken: join_.token, dataDir: join(dir, 'agents', String(i)), name: `n${i}`, address: `127.0.7${i}.1`,
-      site: { name: `site-${i}`, region: `r${i}`, provider: 'p', tier: 'edge', geo: { lat, lon } }, log,
-    }))
+  // Where clients ask from: near each site in turn.
+  let locations: [number, number][]
+  if (HOLLOW) {
+    fleet = await startFleet({ server: url, joinToken: join_.token, sites: SITES, seed: SEED, log, dataDir: join(dir, 'sim'), waitTimeoutMs: 600_000 })
+    locations = fleet.world.map((s) => [s.registration.geo!.lat, s.registration.geo!.lon])
+    // Every site usable: its node Ready (the server's view), before the pools are sized.
+    await until(async () => {
+      const { items } = (await http.request('GET', '/apis/edgeplane.io/v1/nodes')) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] }
+      return items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length >= SITES ? true : undefined
+    }, 600_000)
+  } else {
+    const cities: [number, number][] = [[48.85, 2.35], [50.11, 8.68], [40.71, -74.0], [35.68, 139.65], [51.5, -0.12]]
+    locations = Array.from({ length: SITES }, (_, i) => cities[i % cities.length])
+    for (let i = 0; i < SITES; i++) {
+      const [lat, lon] = locations[i]
+      agents.push(await startAgent({
+        server: url, joinToken: join_.token, dataDir: join(dir, 'agents', String(i)), name: `n${i}`, address: `127.0.7${i}.1`,
+        site: { name: `site-${i}`, region: `r${i}`, provider: 'p', tier: 'edge', geo: { lat, lon } }, log,
+      }))
+    }
   }
   const apply = (obj: unknown) => http.request('PATCH', `/apis/edgeplane.io/v1/namespaces/default/apps/${(obj as { metadata: { name: string } }).metadata.name}`, obj, undefined, 'application/apply-patch+yaml')
   // Enough warm slots for every allocation: 2 instances per site of 5,000 slots each.
@@ -101,7 +122,7 @@ async function main(): Promise<void> {
 
   const dispatcher = new Agent({ connect: { ca }, connections: C, pipelining: 1 })
   const alloc = async (app: string, i: number, deadlineMs: number): Promise<{ ms: number; ok: boolean; start?: string }> => {
-    const [lat, lon] = cities[i % SITES]
+    const [lat, lon] = locations[i % SITES]
     const t0 = performance.now()
     const res = await request(`${url}/v1/sessions`, {
       method: 'POST', dispatcher,
@@ -128,6 +149,7 @@ async function main(): Promise<void> {
     }
   }))
   const secs = (performance.now() - t0) / 1000
+  const warmLoad = load()
   const cpuPerAlloc = (serverCpuMs() - cpu0) / Math.max(1, lat.length)
   lat.sort((a, b) => a - b)
   const warm = {
@@ -145,11 +167,12 @@ async function main(): Promise<void> {
   coldLat.sort((a, b) => a - b)
   const cold = { allocations: coldLat.length, p50Ms: Math.round(pct(coldLat, 50)), p99Ms: Math.round(pct(coldLat, 99)) }
 
-  const result = { bench: 'sessions', sites: SITES, concurrency: C, cpus: cpus().length, loadavg: +loadavg()[0].toFixed(2), node: process.version, warm, cold }
-  console.log(`edgeplane sessions bench: ${SITES} sites (real agents, examples/game instances), ${C} concurrent clients over HTTPS, ${cpus().length} CPUs, load ${result.loadavg}`)
-  console.log(`warm: ${warm.allocations} allocations at ${warm.perSecond}/s, p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms (${failed} not warm or failed)   [target ≥ 2,000/s, p99 ≤ 20 ms]`)
-  console.log(`      server CPU ${warm.serverCpuUsPerAllocation} µs per allocation: ~${warm.perServerCoreSecond} allocations/s per server core (the load generator and agents share the 2 cores)`)
-  console.log(`cold: ${cold.allocations} allocations, p50 ${cold.p50Ms} ms, p99 ${cold.p99Ms} ms (process start + readiness probe)`)
+  const mode = HOLLOW ? 'hollow' : 'real'
+  const result = { bench: 'sessions', mode, sites: SITES, concurrency: C, cpus: cpus().length, loadavg: load(), warmLoad, node: process.version, date: new Date().toISOString(), warm, cold }
+  console.log(`edgeplane sessions bench: ${SITES} sites (${HOLLOW ? `hollow nodes from src/sim, seed ${SEED}` : 'real agents, examples/game instances'}), ${C} concurrent clients over HTTPS, ${cpus().length} CPUs, load ${result.loadavg}`)
+  console.log(`warm: ${warm.allocations} allocations at ${warm.perSecond}/s, p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms (${failed} not warm or failed; load ${warmLoad})   [target ≥ 2,000/s, p99 ≤ 20 ms]`)
+  console.log(`      server CPU ${warm.serverCpuUsPerAllocation} µs per allocation: ~${warm.perServerCoreSecond} allocations/s per server core (the load generator and ${HOLLOW ? 'the hollow fleet' : 'agents'} share the 2 cores)`)
+  console.log(`cold: ${cold.allocations} allocations, p50 ${cold.p50Ms} ms, p99 ${cold.p99Ms} ms (${HOLLOW ? 'simulated start: Running after 200 ms, ready 500 ms later' : 'process start + readiness probe'})`)
   console.log(`anchors (published): Agones ~300–400 allocations/s (googleforgames/agones#4149) with 500 ms allocation batching (#3635); Fly.io machines start in ~300 ms`)
   console.log(JSON.stringify(result))
   await dispatcher.close()
@@ -160,8 +183,8 @@ main().then(cleanup, async (err) => { console.error(err); await cleanup(); proce
 
 async function cleanup(): Promise<void> {
   for (const a of agents) await a.stop({ stopInstances: true }).catch(() => undefined)
-  if (server && process.env.BENCH_PROFILE) { server.kill('SIGINT'); await new Promise((r) => setTimeout(r, 3000)) }
-  server?.kill('SIGKILL')
+  await fleet?.stop().catch(() => undefined)
+  await stopServer(server?.proc, !!process.env.BENCH_PROFILE)
   rmSync(dir, { recursive: true, force: true })
   setTimeout(() => process.exit(), 500).unref()
 }
