@@ -79,6 +79,14 @@ test('rollout: waves go in order, one site at a time, each soaked before the nex
   assert.equal(lastGood, NEW, 'the step that finishes names the new last good revision')
   assert.ok(events.includes('RolloutSucceeded'))
   assert.deepEqual([...step.targets.values()], [NEW, NEW, NEW, NEW])
+
+  // Once the controller records the new last good revision, the finished rollout keeps its waves
+  // (`rollout status` shows how it went, however late it looks).
+  const done = structuredClone(step.status)
+  const after = advanceRollout(step.status, input(s, now + 60_000, { lastGood: NEW }))
+  assert.deepEqual(after.status, done)
+  assert.deepEqual(after.events, [])
+  assert.deepEqual([...after.targets.values()], [NEW, NEW, NEW, NEW])
 })
 
 test('rollout: a crash loop in the canary rolls back to the last good revision, with the reason', () => {

@@ -70,6 +70,8 @@ export function advanceRollout(prev: RolloutStatus | undefined, input: RolloutIn
   // Nothing to roll out from (first deployment) or back to known good: go straight there.
   if (!lastGood || lastGood === revision) {
     const done = input.sites.every((s) => siteUpdated(s, revision))
+    // A rollout that reached this revision keeps its record (waves, times) while nothing changes.
+    if (done && prev?.revision === revision && prev.phase === 'Succeeded') return { status: prev, targets: allTo(revision), events, lastGood: revision }
     const same = prev?.revision === revision && prev.from === undefined
     const status: RolloutStatus = {
       revision, phase: done ? 'Succeeded' : 'Progressing', startedAt: same ? prev.startedAt : iso(now), wave: 0,
