@@ -22,20 +22,19 @@ import type { Cache } from '../store/cache.js'
 import type { Store } from '../store/types.js'
 import type { EventRecorder } from './events.js'
 import { WorkQueue, type ReconcileResult } from './runtime/work-queue.js'
-import { buildSnapshot, isNodeReady, requestOf } from './snapshot.js'
+import { isNodeReady, requestOf } from './snapshot.js'
 import { advanceRollout, defaultStrategy, type RolloutStep, type SiteObservation } from './rollout/progress.js'
 import { planReplacements, occupants, unavailableBudget, REPLACES_ANNOTATION, type SiteInstance } from './app/replace.js'
 import { Revisions } from './app/revisions.js'
 import { NodeRoom } from './app/node-room.js'
+import { ANY_REVISION, FleetView } from './app/fleet-view.js'
+import type { FleetIndex } from '../scheduler/fleet.js'
 import { newSessionKey } from '../sessions/token.js'
-import type { DemandPoint, Plan, Preemption } from '../scheduler/types.js'
+import type { DemandPoint, PlacedInstance, Plan, Preemption } from '../scheduler/types.js'
 import { AUTOSCALE_SYNC_MS, PreemptionLog, autoscaleStep, failoverNotes, statusPlacement, type AutoscaleStep } from './app/scheduling.js'
 
 export const APP_LABEL = 'edgeplane.io/app'
 export const REVISION_LABEL = 'edgeplane.io/revision'
-
-/** The scheduler sees every instance of an app as one kind: revisions are the rollout's business. */
-const ANY_REVISION = '*'
 
 /** Instances created concurrently (one store batch) when a plan places many. */
 const CREATE_CHUNK = 1000
@@ -72,14 +71,19 @@ export class AppController {
   private owned = new Map<string, Set<string>>()
   private revisions: Revisions | undefined
   private preemptions = new PreemptionLog()
+  /** The scheduler's fleet, kept current from the caches (every instance at revision `*`). */
+  private fleet: FleetView
 
   constructor(private o: AppControllerOptions) {
     this.queue = new WorkQueue({ name: 'apps', clock: o.clock, log: o.log, reconcile: (k) => this.reconcile(k) })
     if (o.revisions) this.revisions = new Revisions(o.store, o.revisions)
+    this.fleet = new FleetView(o)
   }
 
   start(): void {
     const { apps, sites, nodes, instances } = this.o
+    // The fleet's handlers first: the ones below start reconciles, which read it.
+    this.fleet.attach()
     apps.on((ev) => this.queue.add(keyOfApp(ev.object.metadata.namespace!, ev.object.metadata.name)))
     instances.on((ev, prev) => {
       const i = ev.object
@@ -130,23 +134,33 @@ export class AppController {
     const lastGood = app.status?.lastGoodRevision
     await this.revisions?.ensure(app, revision, lastGood ? [lastGood] : [], app.spec.rollout?.revisionHistoryLimit ?? 10)
 
-    // 1. Placement, revision-agnostic: replacements in progress share their old instance's slot.
-    const snapshot = buildSnapshot(this.o)
+    // 1. Placement, revision-agnostic (every instance is in the fleet at revision `*`):
+    // replacements in progress share their old instance's slot, so they are out of the fleet while
+    // this app is planned and the room for its replacements (3b) is taken, and back right after,
+    // before anything else can read or change the fleet.
+    const fleet = this.fleet.attach()
     const inProgress = replacementNames(mine)
-    snapshot.instances = snapshot.instances
-      .filter((p) => p.app !== key || !inProgress.has(p.name))
-      .map((p) => (p.app === key ? { ...p, revision: ANY_REVISION } : p))
     const host = app.spec.traffic?.host
     const scale = autoscaleStep(app, host && this.o.observed ? this.o.observed(host) : {}, now)
     const demand = this.o.demand?.(app)
-    const plan = app.spec.sessions && this.o.pools
-      ? planPools(app, this.o.pools, mine.filter((i) => !inProgress.has(i.metadata.name)), new NodeRoom(snapshot), requestOf(app.spec.template))
-      : schedule(snapshot, {
-        app, appKey: key, revision: ANY_REVISION, now,
-        recentPreemptions: this.preemptions.recent(key, now),
-        ...(scale ? { replicas: scale.decision.replicas } : {}),
-        ...(demand?.length ? { demand } : {}),
-      })
+    const request = requestOf(app.spec.template)
+    const hidden = [...inProgress].map((n) => fleet.instance(n)).filter((p): p is PlacedInstance => p?.app === key)
+    let plan: Plan
+    let room: NodeRoom
+    for (const p of hidden) fleet.deleteInstance(p.name)
+    try {
+      plan = app.spec.sessions && this.o.pools
+        ? planPools(app, this.o.pools, mine.filter((i) => !inProgress.has(i.metadata.name)), fleet, request)
+        : schedule(fleet, {
+          app, appKey: key, revision: ANY_REVISION, now,
+          recentPreemptions: this.preemptions.recent(key, now),
+          ...(scale ? { replicas: scale.decision.replicas } : {}),
+          ...(demand?.length ? { demand } : {}),
+        })
+      room = new NodeRoom(fleet, sitesOf(mine, fleet))
+    } finally {
+      for (const p of hidden) fleet.putInstance(p)
+    }
     const removed = new Set(plan.remove)
     // Lost to failover: kept (their node may still serve them) but neither counted nor touched by
     // the rollout; a replacement in progress of a lost instance waits with it.
@@ -187,13 +201,11 @@ export class AppController {
       this.o.events.record(app, 'Normal', 'Removed', `instance ${i.metadata.name} removed from node ${i.spec.node}`)
     }
 
-    // 3b. Replacements toward each site's target revision.
-    const room = new NodeRoom(snapshot)
-    const request = requestOf(app.spec.template)
-    const live = mine.filter((i) => !removed.has(i.metadata.name) && !untouched(i))
+    // 3b. Replacements toward each site's target revision, in the room the plan saw.
+    const live = groupBySite(mine.filter((i) => !removed.has(i.metadata.name) && !untouched(i)))
     for (const [site, target] of step.targets) {
-      const inSite = live.filter((i) => i.spec.site === site)
-      if (!inSite.length) continue
+      const inSite = live.get(site)
+      if (!inSite) continue
       const template = templateOf(target)
       if (!template) continue
       const actions = planReplacements({
@@ -246,22 +258,17 @@ export class AppController {
 
   /** What the rollout needs to know about each site the app is (or will be) in. */
   private observe(app: App, mine: Instance[], desired: Map<string, number>): SiteObservation[] {
-    const readySites = new Set(this.o.nodes.list().filter(isNodeReady).map((n) => n.spec.site))
+    const fleet = this.fleet.attach()
     const names = new Set([...desired.keys(), ...mine.map((i) => i.spec.site)])
     // Grouped once: filtering every instance for every site is quadratic (10⁸ steps at 10,000 sites).
-    const bySite = new Map<string, Instance[]>()
-    for (const i of mine) {
-      const list = bySite.get(i.spec.site)
-      if (list) list.push(i)
-      else bySite.set(i.spec.site, [i])
-    }
+    const bySite = groupBySite(mine)
     const host = app.spec.traffic?.host
     return [...names].sort().map((site) => {
       const rate = host ? this.o.errorRate?.(site, host) : undefined
       return {
         site,
         labels: this.o.sites.get(undefined, site)?.metadata.labels ?? {},
-        online: readySites.has(site),
+        online: fleet.nodesIn(site).some((n) => n.info.ready),
         desired: desired.get(site) ?? 0,
         instances: (bySite.get(site) ?? []).map((i) => ({ revision: i.spec.revision, ready: !!i.status?.ready, restarts: i.status?.restarts ?? 0 })),
         ...(rate !== undefined ? { errorRate: rate } : {}),
@@ -387,10 +394,30 @@ function siteInstance(i: Instance): SiteInstance {
 
 /** Instances that are replacements of another instance still present (they share its slot). */
 function replacementNames(instances: Instance[]): Set<string> {
-  const bySite = new Map<string, SiteInstance[]>()
-  for (const i of instances) bySite.set(i.spec.site, [...(bySite.get(i.spec.site) ?? []), siteInstance(i)])
   const out = new Set<string>()
-  for (const list of bySite.values()) for (const r of occupants(list).replacements.values()) out.add(r.name)
+  for (const list of groupBySite(instances).values()) for (const r of occupants(list.map(siteInstance)).replacements.values()) out.add(r.name)
+  return out
+}
+
+/** Instances by site, each list in the given order. */
+function groupBySite(instances: Instance[]): Map<string, Instance[]> {
+  const out = new Map<string, Instance[]>()
+  for (const i of instances) {
+    const list = out.get(i.spec.site)
+    if (list) list.push(i)
+    else out.set(i.spec.site, [i])
+  }
+  return out
+}
+
+/** The sites of these instances and of their nodes (should an instance's copy of its site be stale). */
+function sitesOf(instances: Instance[], fleet: FleetIndex): Set<string> {
+  const out = new Set<string>()
+  for (const i of instances) {
+    out.add(i.spec.site)
+    const n = fleet.node(i.spec.node)
+    if (n) out.add(n.info.site)
+  }
   return out
 }
 
@@ -402,10 +429,10 @@ export function keyOfApp(namespace: string, name: string): string {
  * Placement of a session app: each usable site gets the pool size the session service wants; idle
  * instances beyond it stop (only idle ones: a session is never cut short by scaling).
  */
-function planPools(app: App, pools: PoolPlanner, occupants: Instance[], room: NodeRoom, request: { cpu: number; memory: number }): Plan {
+function planPools(app: App, pools: PoolPlanner, occupants: Instance[], fleet: FleetIndex, request: { cpu: number; memory: number }): Plan {
   const sites = new Set(pools.poolSites(app))
-  const bySite = new Map<string, Instance[]>()
-  for (const i of occupants) bySite.set(i.spec.site, [...(bySite.get(i.spec.site) ?? []), i])
+  const bySite = groupBySite(occupants)
+  const room = new NodeRoom(fleet, [...sites, ...bySite.keys()])
   const place: Plan['place'] = []
   const remove: string[] = []
   let unplaced = 0

@@ -131,6 +131,8 @@ export class FleetIndex {
 
   site(name: string): SiteRec | undefined { const r = this.recs.get(name); return r?.info ? r : undefined }
   node(name: string): NodeRec | undefined { return this.nodeMap.get(name) }
+  /** Nodes that name this site, in no particular order, whether or not the site itself is in the fleet. */
+  nodesIn(site: string): readonly NodeRec[] { return this.recs.get(site)?.nodes ?? [] }
   instance(name: string): PlacedInstance | undefined { return this.instMap.get(name) }
   get instanceCount(): number { return this.instMap.size }
 

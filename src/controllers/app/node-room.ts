@@ -1,21 +1,26 @@
-// Free room on nodes, from the scheduler's snapshot, for the few placements the controller makes
-// itself (rollout surges). A zero request always fits, as in the scheduler.
+// Free room on nodes, from the scheduler's fleet, for the few placements the controller makes
+// itself (rollout surges, session pools). A zero request always fits, as in the scheduler.
 import type { Capacity } from '../../api/kinds/index.js'
-import type { Snapshot } from '../../scheduler/types.js'
+import { usedOf, type FleetIndex } from '../../scheduler/fleet.js'
 
 export class NodeRoom {
   private free = new Map<string, Capacity>()
   private bySite = new Map<string, string[]>()
 
-  constructor(snapshot: Snapshot) {
-    for (const n of snapshot.nodes) {
-      if (!n.ready || n.unschedulable) continue
-      this.free.set(n.name, { ...n.allocatable })
-      this.bySite.set(n.site, [...(this.bySite.get(n.site) ?? []), n.name])
-    }
-    for (const i of snapshot.instances) {
-      const f = this.free.get(i.node)
-      if (f) { f.cpu -= i.request.cpu; f.memory -= i.request.memory }
+  /**
+   * The room on the Ready, not cordoned nodes of the given sites, as the fleet has it now (a copy:
+   * later changes to the fleet do not show). Other sites and nodes have none.
+   */
+  constructor(fleet: FleetIndex, sites: Iterable<string>) {
+    for (const site of new Set(sites)) {
+      for (const n of fleet.nodesIn(site)) {
+        if (!n.info.ready || n.info.unschedulable) continue
+        const used = usedOf(n)
+        this.free.set(n.info.name, { cpu: n.info.allocatable.cpu - used.cpu, memory: n.info.allocatable.memory - used.memory })
+        const list = this.bySite.get(site)
+        if (list) list.push(n.info.name)
+        else this.bySite.set(site, [n.info.name])
+      }
     }
   }
 
