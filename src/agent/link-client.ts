@@ -88,7 +88,8 @@ export class LinkClient {
         ws.close(4400, msg.slice(0, 120))
         return
       }
-      if (msg.t === 'welcome') {
+      // The first welcome of a connection brings the link up; a later one only asks for status again.
+      if (msg.t === 'welcome' && !this.up) {
         this.heartbeatMs = msg.heartbeatSeconds * 1000
         this.attempt = 0
         this.up = true

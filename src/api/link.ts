@@ -124,6 +124,7 @@ export const AgentMessageSchema = Type.Union([HelloSchema, AckSchema, StatusSche
 export type AgentMessage = Static<typeof AgentMessageSchema>
 export type HelloMessage = Static<typeof HelloSchema>
 
+/** Starts a session's status stream: the agent answers every welcome (the server may send another mid-session) with every instance's status. */
 const WelcomeSchema = Type.Object({
   t: Type.Literal('welcome'),
   serverTime: Type.String(),

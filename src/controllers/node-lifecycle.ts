@@ -40,6 +40,11 @@ export interface LinkView {
   stats: Map<string, LinkStats>
   onLinkChange(fn: (node: string) => void): void
   refreshCounters(): void
+  /**
+   * Asks the node's agent to report every instance's status again (a node that was NotReady had its
+   * instances marked Unknown; if its link never broke, nothing else would make it report them).
+   */
+  requestStatus?(node: string): void
 }
 
 export interface NodeLifecycleOptions {
@@ -165,6 +170,7 @@ export class NodeLifecycle {
       if (prevReady?.status !== ready.status) {
         this.o.events.record(node, ready.status === 'True' ? 'Normal' : 'Warning', ready.status === 'True' ? 'NodeReady' : 'NodeNotReady', ready.message ?? ready.reason ?? '')
         if (ready.status !== 'True') await this.markInstancesUnknown(name, ready)
+        else if (prevReady?.status === 'False') this.o.links.requestStatus?.(name)
       }
     }
   }

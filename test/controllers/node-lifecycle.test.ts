@@ -14,6 +14,8 @@ class FakeLinks implements LinkView {
   readonly stats = new Map<string, LinkStats>()
   private fns: ((node: string) => void)[] = []
   refreshed = 0
+  statusRequests: string[] = []
+  requestStatus(node: string): void { this.statusRequests.push(node) }
   constructor(private f: Fleet) {}
   onLinkChange(fn: (node: string) => void): void { this.fns.push(fn) }
   refreshCounters(): void { this.refreshed++ }
@@ -168,10 +170,13 @@ test('node lifecycle: a connected node without heartbeats for longer than the gr
   assert.equal(ready?.reason, 'HeartbeatMissed')
   assert.match(ready?.message ?? '', /no heartbeat for 10s/)
   assert.equal((await s.node()).status?.link?.state, 'Connected')
-  // Heartbeats again: Ready again.
+  assert.deepEqual(s.links.statusRequests, [])
+  // Heartbeats again: Ready again, over the same link; its instances were marked Unknown, so the
+  // agent is asked to report them all again (no reconnect would make it).
   st.lastSeen = s.clock.now()
   await s.pass()
   assert.equal((await s.ready())?.status, 'True')
+  assert.deepEqual(s.links.statusRequests, ['n1'])
 })
 
 test('node lifecycle: a node that never connected becomes NotReady after the grace, saying so', async (t) => {

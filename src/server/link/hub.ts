@@ -324,6 +324,12 @@ export class LinkHub implements LogStreamer, LinkView {
     for (const r of [...this.logRequests.values()]) if (r.node === s.principal.node) r.done()
   }
 
+  /** A second welcome: the agent answers any welcome with every instance's status. */
+  requestStatus(node: string): void {
+    const s = this.sessions.get(node)
+    if (s?.helloDone) s.send({ t: 'welcome', serverTime: isoNow(this.o.clock), heartbeatSeconds: this.o.heartbeatSeconds })
+  }
+
   /** Wire bytes so far, including the open connection's. */
   refreshCounters(): void {
     // At most once a second: the lifecycle asks on every pass, and passes run back to back while
