@@ -36,8 +36,13 @@ import { AUTOSCALE_SYNC_MS, PreemptionLog, autoscaleStep, failoverNotes, statusP
 export const APP_LABEL = 'edgeplane.io/app'
 export const REVISION_LABEL = 'edgeplane.io/revision'
 
-/** Instances created concurrently (one store batch) when a plan places many. */
-const CREATE_CHUNK = 1000
+/** Instance writes issued concurrently (the store commits them as one batch). */
+const WRITE_CHUNK = 1000
+
+/** Runs `fn` over `items`, WRITE_CHUNK at a time concurrently. */
+async function inChunks<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let k = 0; k < items.length; k += WRITE_CHUNK) await Promise.all(items.slice(k, k + WRITE_CHUNK).map(fn))
+}
 
 export interface AppControllerOptions {
   store: Store
@@ -188,21 +193,23 @@ export class AppController {
     // commits a chunk as one batch (one fsync), so placing an app on 10,000 sites takes a few
     // commits, not 10,000. A replacement for a failed-over instance lands in another site and
     // takes that site's target revision, like any new instance there.
-    for (let k = 0; k < plan.place.length; k += CREATE_CHUNK) {
-      await Promise.all(plan.place.slice(k, k + CREATE_CHUNK).map((p) => {
-        let rev = step.targets.get(p.site) ?? fallbackRevision
-        let template = templateOf(rev)
-        if (!template) { rev = revision; template = app.spec.template }
-        return this.createInstance(app, p.node, p.site, rev, template)
-      }))
-    }
-    for (const i of mine.filter((x) => removed.has(x.metadata.name) || (x.metadata.annotations?.[REPLACES_ANNOTATION] !== undefined && removed.has(x.metadata.annotations[REPLACES_ANNOTATION])))) {
+    await inChunks(plan.place, (p) => {
+      let rev = step.targets.get(p.site) ?? fallbackRevision
+      let template = templateOf(rev)
+      if (!template) { rev = revision; template = app.spec.template }
+      return this.createInstance(app, p.node, p.site, rev, template)
+    })
+    await inChunks(mine.filter((x) => removed.has(x.metadata.name) || (x.metadata.annotations?.[REPLACES_ANNOTATION] !== undefined && removed.has(x.metadata.annotations[REPLACES_ANNOTATION]))), async (i) => {
       await this.deleteInstance(i)
       this.o.events.record(app, 'Normal', 'Removed', `instance ${i.metadata.name} removed from node ${i.spec.node}`)
-    }
+    })
 
     // 3b. Replacements toward each site's target revision, in the room the plan saw.
+    // Planned site by site (each takes its room), then written together in chunks like 3a: a wave
+    // over 1,000 sites is a few store batches, not 1,000 sequential commits.
     const live = groupBySite(mine.filter((i) => !removed.has(i.metadata.name) && !untouched(i)))
+    const creates: (() => Promise<void>)[] = []
+    const deletes: Instance[] = []
     for (const [site, target] of step.targets) {
       const inSite = live.get(site)
       if (!inSite) continue
@@ -217,13 +224,15 @@ export class AppController {
       })
       for (const c of actions.create) {
         room.take(c.node, request)
-        await this.createInstance(app, c.node, site, target, template, c.replaces)
+        creates.push(() => this.createInstance(app, c.node, site, target, template, c.replaces))
       }
       for (const n of actions.delete) {
         const inst = inSite.find((i) => i.metadata.name === n)
-        if (inst) await this.deleteInstance(inst)
+        if (inst) deletes.push(inst)
       }
     }
+    await inChunks(creates, (create) => create())
+    await inChunks(deletes, async (i) => { await this.deleteInstance(i) })
 
     // 4. Status.
     await this.writeStatus(app, revision, step, plan, scale)
