@@ -1,12 +1,14 @@
 import type { Command } from 'commander'
 import { createLogger } from '../../lib/log.js'
 import { ensureFileLimit } from '../../sim/limits.js'
+import { createInterface } from 'node:readline'
 import { startFleet } from '../../sim/fleet.js'
+import { FaultConsole, parseFault } from '../../sim/faults.js'
 import { positive } from './server.js'
 
 export function registerSim(program: Command): void {
   program.command('sim')
-    .description('run a fleet of hollow agents (real link protocol, simulated runtime) against a server, until Ctrl-C')
+    .description('run a fleet of hollow agents (real link protocol, simulated runtime) against a server, until Ctrl-C; faults are typed on stdin ("help")')
     .option('--join-token <token>', 'a join token with enough uses for every node (needed only for nodes not joined yet)')
     .option('--sites <n>', 'number of sites', '10')
     .option('--nodes-per-site <k>', 'nodes (links) per site', '1')
@@ -49,6 +51,19 @@ export function registerSim(program: Command): void {
       }
       const timer = setInterval(print, every)
       print()
+      // Fault injection from stdin, one command per line (a closed stdin just means no faults).
+      const faults = new FaultConsole(fleet)
+      process.stdout.write('type "help" for fault injection commands\n')
+      createInterface({ input: process.stdin, terminal: false }).on('line', (line) => {
+        const cmd = parseFault(line)
+        if (!cmd) return
+        if (cmd instanceof Error) { process.stdout.write(`error: ${cmd.message}\n`); return }
+        try {
+          process.stdout.write(`${faults.run(cmd)}\n`)
+        } catch (err) {
+          process.stdout.write(`error: ${(err as Error).message}\n`)
+        }
+      })
       let stopping = false
       const stop = () => {
         if (stopping) return
