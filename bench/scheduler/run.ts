@@ -16,6 +16,7 @@ import { schedule, FleetIndex } from '../../src/scheduler/index.js'
 import type { App, Placement as PlacementSpec } from '../../src/api/kinds/index.js'
 import type { DemandPoint, NodeInfo, PlacedInstance, SchedulePlan, ScheduleRequest, SiteInfo, Snapshot } from '../../src/scheduler/types.js'
 import { appRequest } from '../../src/scheduler/feasibility.js'
+import { mulberry32 } from '../../src/lib/rng.js'
 
 const argv = process.argv.slice(2)
 const opt = (name: string, def: string): string => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def }
@@ -27,17 +28,7 @@ const REPLICAS_MAX = Number(opt('replicas-max', '1000'))
 const WARMUP = Number(opt('warmup', '20'))
 const SLOWEST = Number(opt('slowest', '0'))
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const rand = rng(SEED)
+const rand = mulberry32(SEED)
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1))
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]
 const chance = (p: number) => rand() < p

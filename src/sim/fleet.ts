@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../lib/fs.js'
 import { HttpClient } from '../lib/http-client.js'
 import { createLogger, type Logger } from '../lib/log.js'
 import { HollowNode, newCounters, type FleetCounters, type HollowRuntime, type NodeStats, type PartitionMode } from './hollow-node.js'
-import { rngFor, sample } from './rng.js'
+import { rngFor, sample } from '../lib/rng.js'
 import { Ticker } from './ticker.js'
 import { generateSites, type SimSite } from './world.js'
 

@@ -2,7 +2,7 @@
 // population, with a few kilometres of jitter), each with a region, a provider, a tier, a loopback
 // address block of its own (127.A.B.x) and a capacity. The same seed always gives the same world.
 import type { SiteRegistration } from '../api/link.js'
-import { rngFor, weighted } from './rng.js'
+import { rngFor, weighted } from '../lib/rng.js'
 
 export interface City { name: string; country: string; region: string; lat: number; lon: number; weight: number }
 

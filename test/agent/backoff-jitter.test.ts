@@ -2,20 +2,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { backoffDelay } from '../../src/agent/link-client.js'
+import { mulberry32 } from '../../src/lib/rng.js'
 
 const B = { initialMs: 500, maxMs: 30_000 }
 
-/** A deterministic generator in [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 test('backoff: the ceiling doubles per attempt up to the maximum', () => {
   const top = () => 1 - Number.EPSILON
@@ -31,7 +21,7 @@ test('backoff: random 0 gives 0, random ½ gives half the ceiling', () => {
 })
 
 test('backoff: every delay is an integer within [0, min(max, initial·2^n)]', () => {
-  const random = seeded(42)
+  const random = mulberry32(42)
   for (let n = 0; n < 64; n++) {
     const cap = Math.min(B.maxMs, B.initialMs * 2 ** n)
     for (let k = 0; k < 50; k++) {
@@ -42,8 +32,8 @@ test('backoff: every delay is an integer within [0, min(max, initial·2^n)]', ()
 })
 
 test('backoff: the jitter comes from the injected random only', () => {
-  const a = Array.from({ length: 20 }, (_, n) => backoffDelay(n, B, seeded(7)))
-  const b = Array.from({ length: 20 }, (_, n) => backoffDelay(n, B, seeded(7)))
+  const a = Array.from({ length: 20 }, (_, n) => backoffDelay(n, B, mulberry32(7)))
+  const b = Array.from({ length: 20 }, (_, n) => backoffDelay(n, B, mulberry32(7)))
   assert.deepEqual(a, b, 'same random, same delays')
   let calls = 0
   backoffDelay(5, B, () => { calls++; return 0.3 })
@@ -51,7 +41,7 @@ test('backoff: the jitter comes from the injected random only', () => {
 })
 
 test('backoff: delays are spread over the window (a restarted server is not stormed)', () => {
-  const random = seeded(1)
+  const random = mulberry32(1)
   const delays = Array.from({ length: 1000 }, () => backoffDelay(10, B, random))
   const buckets = new Array(10).fill(0)
   for (const d of delays) buckets[Math.min(9, Math.floor(d / 3000))]++

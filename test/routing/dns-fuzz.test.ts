@@ -6,18 +6,8 @@ import assert from 'node:assert/strict'
 import { decode, encode, type OptAnswer, type Packet, type PacketOpt, type RecordType } from 'dns-packet'
 import { DnsServer } from '../../src/routing/dns/server.js'
 import type { DnsAnswerSource } from '../../src/routing/types.js'
+import { mulberry32 } from '../../src/lib/rng.js'
 
-/** mulberry32: a tiny, fast, seedable PRNG, so any failure replays from its seed. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const SEED = Number(process.env.DNS_FUZZ_SEED ?? 0x5eed)
 

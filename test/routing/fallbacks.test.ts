@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FallbackIndex } from '../../src/routing/fallbacks.js'
 import { rankSites, usable, type SiteCandidate } from '../../src/routing/policy.js'
-import { mulberry32 } from '../../src/sim/rng.js'
+import { mulberry32 } from '../../src/lib/rng.js'
 
 function world(seed: number, n: number): SiteCandidate[] {
   const r = mulberry32(seed)

@@ -5,6 +5,7 @@ import type { App, AppSpec, Placement as PlacementSpec } from '../../src/api/kin
 import { appRequest } from '../../src/scheduler/feasibility.js'
 import { schedule } from '../../src/scheduler/schedule.js'
 import type { DemandPoint, NodeInfo, PlacedInstance, Plan, SchedulePlan, ScheduleRequest, SiteInfo, Snapshot } from '../../src/scheduler/types.js'
+import { mulberry32 } from '../../src/lib/rng.js'
 
 export const Mi = 1024 ** 2
 export const Gi = 1024 ** 3
@@ -169,18 +170,6 @@ function clean<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 }
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG, for property tests that name the seed that fails. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export interface Gen { rand: () => number; int(lo: number, hi: number): number; pick<T>(xs: readonly T[]): T; chance(p: number): boolean }
 export function gen(seed: number): Gen {
   const rand = mulberry32(seed)
@@ -199,4 +188,18 @@ export function shuffle<T>(g: Gen, xs: readonly T[]): T[] {
     ;[a[i], a[j]] = [a[j], a[i]]
   }
   return a
+}
+
+/** What the snapshot's instances use on a node. */
+export function used(s: Snapshot, nodeName: string): { cpu: number; memory: number } {
+  let cpu = 0
+  let memory = 0
+  for (const i of s.instances) if (i.node === nodeName) { cpu += i.request.cpu; memory += i.request.memory }
+  return { cpu, memory }
+}
+
+/** True when r fits beside what the node already holds. */
+export function fits(s: Snapshot, n: NodeInfo, r: { cpu: number; memory: number }): boolean {
+  const u = used(s, n.name)
+  return u.cpu + r.cpu <= n.allocatable.cpu && u.memory + r.memory <= n.allocatable.memory
 }

@@ -11,7 +11,7 @@ import { parseCpu, parseMemory } from '../../src/api/quantity.js'
 import { distanceKm } from '../../src/routing/policy.js'
 import type { Placement as PlacementSpec } from '../../src/api/kinds/index.js'
 import type { DemandPoint, NodeInfo, PlacedInstance, SchedulePlan, ScheduleRequest, SiteInfo, Snapshot } from '../../src/scheduler/types.js'
-import { APP, Gi, Harness, Mi, gen, inst, node, req, shuffle, site, type Gen } from './harness.js'
+import { APP, Gi, Harness, Mi, gen, inst, node, req, shuffle, site, type Gen, fits, used } from './harness.js'
 
 const CASES = 250
 const NOW = 1_700_000_000_000
@@ -20,18 +20,6 @@ const PROVIDERS = ['p1', 'p2', 'p3'] as const
 const MODES = ['fixed', 'weighted', 'capacity', 'demand'] as const
 
 interface Case { seed: number; snapshot: Snapshot; request: ScheduleRequest; fresh: boolean; roomy: boolean }
-
-function used(s: Snapshot, nodeName: string): { cpu: number; memory: number } {
-  let cpu = 0
-  let memory = 0
-  for (const i of s.instances) if (i.node === nodeName) { cpu += i.request.cpu; memory += i.request.memory }
-  return { cpu, memory }
-}
-
-function fits(s: Snapshot, n: NodeInfo, r: { cpu: number; memory: number }): boolean {
-  const u = used(s, n.name)
-  return u.cpu + r.cpu <= n.allocatable.cpu && u.memory + r.memory <= n.allocatable.memory
-}
 
 const point = (g: Gen) => ({ lat: g.int(-60, 60) + g.rand(), lon: g.int(-170, 170) + g.rand() })
 

@@ -7,7 +7,7 @@ import { matchesSelector } from '../../src/api/labels.js'
 import { parseCpu, parseMemory } from '../../src/api/quantity.js'
 import type { Placement as PlacementSpec } from '../../src/api/kinds/index.js'
 import type { NodeInfo, PlacedInstance, Plan, ScheduleRequest, SiteInfo, Snapshot } from '../../src/scheduler/types.js'
-import { APP, Gi, Harness, Mi, gen, inst, node, req, shuffle, site } from './harness.js'
+import { APP, Gi, Harness, Mi, gen, inst, node, req, shuffle, site, fits, used } from './harness.js'
 
 const CASES = 200
 
@@ -15,18 +15,6 @@ const REGIONS = ['eu', 'us', 'ap'] as const
 const PROVIDERS = ['p1', 'p2', 'p3'] as const
 
 interface Case { seed: number; snapshot: Snapshot; request: ScheduleRequest; fresh: boolean }
-
-function used(s: Snapshot, nodeName: string): { cpu: number; memory: number } {
-  let cpu = 0
-  let memory = 0
-  for (const i of s.instances) if (i.node === nodeName) { cpu += i.request.cpu; memory += i.request.memory }
-  return { cpu, memory }
-}
-
-function fits(s: Snapshot, n: NodeInfo, r: { cpu: number; memory: number }): boolean {
-  const u = used(s, n.name)
-  return u.cpu + r.cpu <= n.allocatable.cpu && u.memory + r.memory <= n.allocatable.memory
-}
 
 function makeCase(seed: number): Case {
   const g = gen(seed)

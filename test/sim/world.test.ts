@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CITIES, generateSites, siteBlock } from '../../src/sim/world.js'
-import { rngFor, sample } from '../../src/sim/rng.js'
+import { rngFor, sample } from '../../src/lib/rng.js'
 import { Ticker } from '../../src/sim/ticker.js'
 
 test('world: the same seed gives the same sites; another seed another world', () => {

@@ -1,5 +1,5 @@
-// Seeded randomness for the simulator: the same --seed gives the same world (sites, places,
-// providers, capacities) and the same choice of faulty sites.
+// Seeded randomness: the same seed gives the same sequence, so a simulated world (sites, places,
+// providers, faulty sites), a property test or a benchmark fleet can be replayed from its seed.
 
 /** A small fast PRNG (mulberry32): uniform in [0, 1). */
 export function mulberry32(seed: number): () => number {
