@@ -121,3 +121,14 @@ test('POST /v1/tokens checks its body', async (t) => {
   assert.ok(Date.parse(def.expiresAt) > Date.now() + 23 * 3600_000)
   assert.equal((await ts.req({ method: 'GET', url: APPS, token: def.token })).statusCode, 403)
 })
+
+test('many nodes joining at once with one token: every use up to maxUses succeeds, none is lost to a write conflict', async (t) => {
+  const ts = await startTestServer(t)
+  const token = await createJoin(ts, { maxUses: 25 })
+  const results = await Promise.all(Array.from({ length: 30 }, (_, k) => join(ts, token, { node: `n${k}`, site: 'par-1' })))
+  const codes = results.map((r) => r.statusCode)
+  assert.equal(codes.filter((c) => c === 200).length, 25, `${codes}`)
+  for (const r of results.filter((x) => x.statusCode !== 200)) assertStatus(r, 403, 'TokenExhausted')
+  assert.equal((await tokens(ts)).find((i) => i.type === 'join').uses, 25)
+  assert.equal((await tokens(ts)).filter((i) => i.type === 'node').length, 25)
+})

@@ -31,6 +31,12 @@ export class TokenService {
   /** Serves lookups from a watch-fed cache: no store read per request (revocations apply at once). */
   async startCache(): Promise<void> {
     this.cache = new Cache<Token>(this.store, 'Token')
+    this.cache.on((ev) => {
+      const t = ev.object
+      if (t.spec.type !== 'node' || !t.spec.node) return
+      if (ev.type === 'DELETED') this.credentialsOf(t.spec.node).delete(t.metadata.name)
+      else this.credentialsOf(t.spec.node).add(t.metadata.name)
+    })
     await this.cache.start()
   }
 
@@ -93,8 +99,37 @@ export class TokenService {
   async join(joinToken: string, node: string, site: string): Promise<{ credential: string; expiresAt: string }> {
     const p = await this.authenticate(joinToken)
     if (p.kind !== 'join') throw new ApiError('Forbidden', 'a join token is required to join')
+    // Uses of one join token are counted one at a time in this process (a fleet joining with one
+    // token would otherwise storm on compare-and-swap conflicts); the CAS still guards other servers.
+    const prev = this.joinLocks.get(p.id) ?? Promise.resolve()
+    const mine = prev.then(() => this.spendJoinToken(p.id))
+    const tail = mine.catch(() => undefined)
+    this.joinLocks.set(p.id, tail)
+    void tail.then(() => { if (this.joinLocks.get(p.id) === tail) this.joinLocks.delete(p.id) })
+    await mine
+    // The node's earlier credentials (a re-join) come from an index by node, not a list of every token.
+    const old = this.cache
+      ? [...this.credentialsOf(node)]
+      : (await this.store.list<Token>('Token')).items.filter((t) => t.spec.type === 'node' && t.spec.node === node).map((t) => t.metadata.name)
+    const issued = await this.issueNodeCredential(node, site, `node credential, joined with ${p.id}`)
+    for (const id of old) await this.store.delete('Token', undefined, id).catch(() => undefined)
+    return issued
+  }
+
+  private joinLocks = new Map<string, Promise<unknown>>()
+  /** node → ids of its credentials: from the cache, and at once for the ones minted here. */
+  private byNode = new Map<string, Set<string>>()
+
+  private credentialsOf(node: string): Set<string> {
+    let set = this.byNode.get(node)
+    if (!set) this.byNode.set(node, (set = new Set()))
+    return set
+  }
+
+  private async spendJoinToken(id: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const t = (await this.store.get<Token>('Token', undefined, p.id))!
+      const t = await this.store.get<Token>('Token', undefined, id)
+      if (!t) throw new ApiError('Unauthorized', 'the token is not valid')
       const uses = t.status?.uses ?? 0
       if (t.spec.maxUses !== undefined && uses >= t.spec.maxUses) {
         throw new ApiError('TokenExhausted', `the join token has been used ${uses} of ${t.spec.maxUses} allowed times; create a new one with "edgeplane token create --join"`)
@@ -106,15 +141,14 @@ export class TokenService {
         if (!isApiError(err, 'Conflict') || attempt > 20) throw err
       }
     }
-    const old = (await this.store.list<Token>('Token')).items.filter((t) => t.spec.type === 'node' && t.spec.node === node)
-    const issued = await this.issueNodeCredential(node, site, `node credential, joined with ${p.id}`)
-    for (const t of old) await this.store.delete('Token', undefined, t.metadata.name).catch(() => undefined)
-    return issued
   }
 
   private async issueNodeCredential(node: string, site: string, description: string): Promise<{ credential: string; expiresAt: string }> {
     const expiresAt = new Date(this.clock.now() + (this.opts.nodeCredentialTtlSeconds ?? 30 * 86400) * 1000).toISOString()
-    return { credential: await this.mint('node', { node, site, expiresAt, description }), expiresAt }
+    const credential = await this.mint('node', { node, site, expiresAt, description })
+    // Known to the next join of this node before the cache hears of it.
+    if (this.cache) this.credentialsOf(node).add(parseToken(credential).id)
+    return { credential, expiresAt }
   }
 
   /**
