@@ -80,7 +80,7 @@ export class AppController {
   private fleet: FleetView
 
   constructor(private o: AppControllerOptions) {
-    this.queue = new WorkQueue({ name: 'apps', clock: o.clock, log: o.log, reconcile: (k) => this.reconcile(k) })
+    this.queue = new WorkQueue({ name: 'apps', clock: o.clock, log: o.log, reconcile: (k) => this.reconcile(k), dutyCycle: 0.5 })
     if (o.revisions) this.revisions = new Revisions(o.store, o.revisions)
     this.fleet = new FleetView(o)
   }

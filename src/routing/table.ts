@@ -61,6 +61,8 @@ export class RoutingTable {
   private sticky = new Map<string, string>()
   private scheduled = false
   private lastRebuild = 0
+  /** How long the last rebuild took (ms): rebuilds are spaced at least 4× that (≤ 20% of the time). */
+  private lastCost = 0
   private listeners = new Set<() => void>()
   private version = 0
 
@@ -104,7 +106,7 @@ export class RoutingTable {
   schedule(): void {
     if (this.scheduled) return
     this.scheduled = true
-    const wait = this.lastRebuild + (this.o.minRebuildIntervalMs ?? 100) - Date.now()
+    const wait = this.lastRebuild + Math.max(this.o.minRebuildIntervalMs ?? 100, 4 * this.lastCost) - Date.now()
     const run = () => { this.scheduled = false; this.rebuild() }
     if (wait > 0) setTimeout(run, wait).unref()
     else setImmediate(run)
@@ -175,6 +177,7 @@ export class RoutingTable {
     }
     this.hosts = hosts
     this.version++
+    this.lastCost = Date.now() - this.lastRebuild
     for (const l of this.listeners) l()
   }
 

@@ -14,7 +14,7 @@ function gate(): Gate {
   return { promise, open }
 }
 
-function queue(reconcile: (key: string) => Promise<ReconcileResult | void>, over: { concurrency?: number; baseBackoffMs?: number; maxBackoffMs?: number } = {}) {
+function queue(reconcile: (key: string) => Promise<ReconcileResult | void>, over: { concurrency?: number; baseBackoffMs?: number; maxBackoffMs?: number; dutyCycle?: number } = {}) {
   const clock = new ManualClock()
   const q = new WorkQueue({ name: 'test', clock, log, reconcile, ...over })
   return { clock, q }
@@ -215,4 +215,20 @@ test('work queue: idle() resolves at once when nothing is queued or running', as
   await q.idle()
   q.add('a')
   await q.idle()
+})
+
+test('work queue: with a duty cycle, a key that keeps changing waits in proportion to what its last reconcile cost', async () => {
+  const runs: number[] = []
+  const busy = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); }
+  const { q } = queue(async (k) => { runs.push(performance.now()); if (k === 'big') busy(60) }, { dutyCycle: 0.5 })
+  q.add('big')
+  await q.idle()
+  const first = runs[0]
+  // Changed twice right after: run once more, and not before the 60 ms it took have passed again.
+  q.add('big'); q.add('big')
+  q.add('small')
+  await q.idle()
+  assert.equal(runs.length, 3)
+  assert.ok(runs[1] - first < 60 + 5, 'the small key was not held back')
+  assert.ok(runs[2] - first >= 60 + 60 - 1, `paced: started ${(runs[2] - first).toFixed(1)} ms after the first run`)
 })

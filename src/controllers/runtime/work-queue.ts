@@ -15,7 +15,17 @@ export interface WorkQueueOptions {
   concurrency?: number
   baseBackoffMs?: number
   maxBackoffMs?: number
+  /**
+   * At most this share of the time goes to any one key: after a reconcile that took d ms, the key
+   * is not started again for d × (1 − dutyCycle) / dutyCycle ms. An app with 10,000 replicas whose
+   * instances change all the time then cannot hold the process (links, heartbeats, other apps) in
+   * back-to-back reconciles. Unset: no pacing. This is about CPU, so it runs on real time (not the
+   * injected clock) and only after reconciles of PACE_MIN_MS or more.
+   */
+  dutyCycle?: number
 }
+
+const PACE_MIN_MS = 20
 
 export class WorkQueue {
   private queue: string[] = []
@@ -24,6 +34,8 @@ export class WorkQueue {
   private dirty = new Set<string>()
   private failures = new Map<string, number>()
   private timers = new Map<string, TimerHandle>()
+  private notBefore = new Map<string, number>()
+  private paced = new Map<string, ReturnType<typeof setTimeout>>()
   private running = 0
   private stopped = false
   private idleWaiters: (() => void)[] = []
@@ -33,7 +45,12 @@ export class WorkQueue {
   add(key: string): void {
     if (this.stopped) return
     if (this.active.has(key)) { this.dirty.add(key); return }
-    if (this.queued.has(key)) return
+    if (this.queued.has(key) || this.paced.has(key)) return
+    const wait = (this.notBefore.get(key) ?? 0) - performance.now()
+    if (wait > 0) {
+      this.paced.set(key, setTimeout(() => { this.paced.delete(key); this.notBefore.delete(key); this.add(key) }, wait))
+      return
+    }
     this.queued.add(key)
     this.queue.push(key)
     this.pump()
@@ -54,10 +71,11 @@ export class WorkQueue {
       this.running++
       void this.process(key)
     }
-    if (!this.running && !this.queue.length) for (const w of this.idleWaiters.splice(0)) w()
+    if (!this.running && !this.queue.length && !this.paced.size) for (const w of this.idleWaiters.splice(0)) w()
   }
 
   private async process(key: string): Promise<void> {
+    const started = performance.now()
     try {
       const res = await this.o.reconcile(key)
       this.failures.delete(key)
@@ -74,6 +92,12 @@ export class WorkQueue {
         this.addAfter(key, delay)
       }
     } finally {
+      const duty = this.o.dutyCycle
+      if (duty !== undefined && duty > 0 && duty < 1) {
+        const took = performance.now() - started
+        if (took >= PACE_MIN_MS) this.notBefore.set(key, performance.now() + (took * (1 - duty)) / duty)
+        else this.notBefore.delete(key)
+      }
       this.active.delete(key)
       this.running--
       if (this.dirty.delete(key)) this.add(key)
@@ -81,9 +105,9 @@ export class WorkQueue {
     }
   }
 
-  /** Resolves when nothing is queued or running (timers may still be pending). */
+  /** Resolves when nothing is queued, running or paced (requeue and retry timers may still be pending). */
   idle(): Promise<void> {
-    if (!this.running && !this.queue.length) return Promise.resolve()
+    if (!this.running && !this.queue.length && !this.paced.size) return Promise.resolve()
     return new Promise((r) => this.idleWaiters.push(r))
   }
 
@@ -92,7 +116,9 @@ export class WorkQueue {
   stop(): void {
     this.stopped = true
     for (const t of this.timers.values()) t.cancel()
+    for (const t of this.paced.values()) clearTimeout(t)
     this.timers.clear()
+    this.paced.clear()
     this.queue = []
     this.queued.clear()
   }

@@ -73,6 +73,7 @@ export class LinkHub implements LogStreamer, LinkView {
   private pushQueued = new Set<string>()
   private routesTimer: TimerHandle | undefined
   private routesPushedAt = 0
+  private routesCost = 0
   private countersAt = -Infinity
   private heartbeat: TimerHandle | undefined
   private listeners = new Set<(node: string) => void>()
@@ -229,12 +230,15 @@ export class LinkHub implements LogStreamer, LinkView {
    */
   pushRoutes(): void {
     if (this.routesTimer) return
-    const wait = this.routesPushedAt + (this.o.routesIntervalMs ?? 250) - this.o.clock.now()
+    // Spaced at least 4× what the last push cost, so pushes take at most a fifth of the time.
+    const wait = this.routesPushedAt + Math.max(this.o.routesIntervalMs ?? 250, 4 * this.routesCost) - this.o.clock.now()
     const run = () => {
       this.routesTimer = undefined
       this.routesPushedAt = this.o.clock.now()
+      const started = Date.now()
       const perSite = new Map<string, string>()
       for (const s of this.sessions.values()) this.pushRoutesTo(s, perSite)
+      this.routesCost = Date.now() - started
     }
     if (wait <= 0) { run(); return }
     this.routesTimer = this.o.clock.setTimeout(run, wait)
@@ -279,11 +283,15 @@ export class LinkHub implements LogStreamer, LinkView {
 
   private scheduleHeartbeat(): void {
     const ms = this.o.heartbeatSeconds * 1000
+    const due = this.o.clock.now() + ms
     this.heartbeat = this.o.clock.setTimeout(() => {
       const now = this.o.clock.now()
+      // Fired late: this process was busy, and the pongs that arrived meanwhile may not have been
+      // read yet. Judge nobody this round (a busy server must not cut thousands of healthy links).
+      const late = now - due > Math.min(1000, ms / 2)
       for (const s of this.sessions.values()) {
         s.account()
-        if (now - s.stats.lastSeen > ms * 2) {
+        if (!late && now - s.stats.lastSeen > ms * 2) {
           s.stats.reason = 'HeartbeatMissed'
           s.ws.terminate()
         } else if (s.ws.readyState === s.ws.OPEN) {
