@@ -11,8 +11,9 @@
 //   c. propagation: one App with replicas = N spread by site (a change that targets every site);
 //      time until 50 %, 99 % and 100 % of sites acked a document holding it, and until all ready.
 //   d. failure: 10 % of sites die silently, another 10 % with their connection closed; time until
-//      their link is seen down, until NotReady, until they are out of route answers. (Failover does
-//      not exist yet.)
+//      their link is seen down, until NotReady, until they are out of route answers, and until
+//      replacements for their instances run ready on other sites (the app fails over after
+//      --failover-after seconds of NotReady, default 5).
 //   e. reconnect storm: kill -9 the server and start it again on the same port and data; time until
 //      every link is back and everything converged, and the instance restarts (must be 0).
 //
@@ -43,6 +44,7 @@ const SEED = opt('seed', '1')
 const IDLE_S = num('idle-seconds', 30)
 const HEARTBEAT = num('heartbeat', 5)
 const GRACE = num('grace', 10)
+const FAILOVER_S = num('failover-after', 5)
 const ADMISSION = num('admission-rate', 500)
 const PHASES = new Set(opt('phases', 'a,b,c,d,e').split(','))
 const CPU_PROF = opt('cpu-prof', '')
@@ -112,7 +114,7 @@ function waveApp(replicas: number, env?: Record<string, string>) {
   return {
     apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name: 'wave' },
     spec: {
-      replicas, placement: { spread: { by: 'site' } }, traffic: { host: HOST, port: 'http' },
+      replicas, placement: { spread: { by: 'site' }, failover: { afterSeconds: FAILOVER_S, returnAfterSeconds: FAILOVER_S } }, traffic: { host: HOST, port: 'http' },
       template: { command: 'sleep', args: ['86400'], ports: [{ name: 'http' }], resources: { cpu: '100m', memory: '64Mi' }, ...(env ? { env } : {}) },
     },
   }
@@ -297,17 +299,20 @@ async function main(): Promise<void> {
       await pollRoutes()
       return all(outOfRouting, [...victims]) && all(notReady, [...victims])
     }, 300_000, 250)
+    // Failover: as many ready wave instances on live sites as the app wants (the lost ones are kept).
+    const readyElsewhere = () => { let n = 0; for (const v of insts.items.values()) if (v.app === 'wave' && v.ready && !victims.has(v.site)) n++; return n }
+    const tReplaced = PHASES.has('c') ? await until('replacements ready on other sites', () => readyElsewhere() >= SITES, 300_000, 100) - t0 : NaN
     const s1 = sample(server.pid!)
     const of = (m: Map<string, number>, list: string[]) => list.map((s) => m.get(s)!).filter((v) => v !== undefined)
     const stat = (v: number[]) => ({ p50S: secs(pct(v, 50)), p99S: secs(pct(v, 99)), maxS: secs(Math.max(...v)) })
     result.failure = {
       silent: { sites: silent.length, notReady: stat(of(notReady, silent)), outOfRouting: stat(of(outOfRouting, silent)), linkDown: stat(of(linkDown, silent)) },
       closed: { sites: closed.length, linkDown: stat(of(linkDown, closed)), outOfRouting: stat(of(outOfRouting, closed)), notReady: stat(of(notReady, closed)) },
-      routePolls, routePollMs: 250, failover: 'not implemented yet (replacements elsewhere come with the failover issue)', serverCpuS: secs(s1.cpuMs - s0.cpuMs), load: load(),
+      routePolls, routePollMs: 250, failoverAfterSeconds: FAILOVER_S, replacementsReadyS: secs(tReplaced), serverCpuS: secs(s1.cpuMs - s0.cpuMs), load: load(),
     }
     const f = result.failure
     console.log(`d. failure: closed links (${closed.length} sites): link down p50 ${f.closed.linkDown.p50S} s max ${f.closed.linkDown.maxS} s, out of routing max ${f.closed.outOfRouting.maxS} s, NotReady max ${f.closed.notReady.maxS} s (grace ${GRACE} s)`)
-    console.log(`   silent deaths (${silent.length} sites): NotReady p50 ${f.silent.notReady.p50S} s max ${f.silent.notReady.maxS} s, out of routing p50 ${f.silent.outOfRouting.p50S} s max ${f.silent.outOfRouting.maxS} s; failover: not implemented; load ${load()}`)
+    console.log(`   silent deaths (${silent.length} sites): NotReady p50 ${f.silent.notReady.p50S} s max ${f.silent.notReady.maxS} s, out of routing p50 ${f.silent.outOfRouting.p50S} s max ${f.silent.outOfRouting.maxS} s; replacements for all ${victims.size} sites ready elsewhere ${f.replacementsReadyS} s (failover after ${FAILOVER_S} s); load ${load()}`)
     nodes.onChange = () => undefined
     fleet!.revive([...victims])
     await until('every Node Ready again', () => readyNodes() === NODES, 300_000, 100)
@@ -390,7 +395,7 @@ function printTable(): void {
     add('d. closed link: seen down (max) / out of routing (max)', `${f.closed.linkDown.maxS} s / ${f.closed.outOfRouting.maxS} s`, '≤ 1 s', 'Karmada: cluster failure noticed after 30–70 s')
     add('d. silent death: NotReady p50 / max', `${f.silent.notReady.p50S} / ${f.silent.notReady.maxS} s`, '≤ 10 s', 'OCM lease grace 300 s')
     add('d. silent death: out of routing p50 / max', `${f.silent.outOfRouting.p50S} / ${f.silent.outOfRouting.maxS} s`, '', 'k8gb DNS failover ~35 s at best')
-    add('d. replacements elsewhere', 'not implemented (failover)', '', '')
+    add('d. replacements ready elsewhere (all victims)', `${f.replacementsReadyS} s`, `failover.afterSeconds ${FAILOVER_S} + grace ${GRACE} s`, 'Karmada: cluster failure noticed after 30–70 s; OCM lease grace 300 s')
   }
   if (r.storm) {
     add('e. reconnect storm: all links up / converged', `${r.storm.allLinksUpS} s / ${r.storm.convergedS} s`, 'converged ≤ 30 s', '')
