@@ -39,7 +39,7 @@ export function startServerProc(o: ServerProcOptions): Promise<ServerProc> {
   const needed = o.links + 4096
   const lim = fileLimit()
   const [cmd, cmdArgs] = lim && lim.soft >= needed ? [process.execPath, args] : ['prlimit', [`--nofile=${Math.max(needed, 65536)}`, process.execPath, ...args]]
-  const proc = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EDGEPLANE_LOG_LEVEL: o.logLevel ?? 'error' } })
+  const proc = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { UV_THREADPOOL_SIZE: '16', ...process.env, EDGEPLANE_LOG_LEVEL: o.logLevel ?? 'error' } })
   let stderr = ''
   return new Promise((res, rej) => {
     proc.stderr!.on('data', (d) => {

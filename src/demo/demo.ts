@@ -106,7 +106,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
   const launch = (role: string, args: string[]) => {
     const log = openSync(join(dataDir, 'logs', `${role}.log`), 'a')
     // Own process group: Ctrl-C reaches only the demo, which then stops everything in order.
-    const proc = spawn(self.cmd, [...self.args, ...args], { cwd: PACKAGE_ROOT, stdio: ['ignore', log, log], detached: true, env: { ...process.env, EDGEPLANE_LOG_LEVEL: process.env.EDGEPLANE_LOG_LEVEL ?? 'info' } })
+    const proc = spawn(self.cmd, [...self.args, ...args], { cwd: PACKAGE_ROOT, stdio: ['ignore', log, log], detached: true, env: { UV_THREADPOOL_SIZE: '16', ...process.env, EDGEPLANE_LOG_LEVEL: process.env.EDGEPLANE_LOG_LEVEL ?? 'info' } })
     children.push({ proc, role })
     savePids()
     return proc
