@@ -115,6 +115,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const instances = new Cache<Instance>(store, 'Instance')
   const revisions = new Cache<Revision>(store, 'Revision')
   const sessionCache = new Cache<Session>(store, 'Session')
+  for (const c of [apps, sites, nodes, instances, revisions, sessionCache] as Cache[]) {
+    c.onRelistError = (err) => log.warn({ err, kind: c.kind }, 'cache relist failed; retrying')
+  }
   await Promise.all([apps.start(), sites.start(), nodes.start(), instances.start(), revisions.start(), sessionCache.start()])
 
   const index = new DesiredIndex(instances.revision)
