@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
-import { api, cli, instanceProcesses, killTree, startAgentProc, startServerProc, tempDir, waitUntil, type Proc, workloadManifest } from './fleet-helpers.js'
+import { api, cli, instanceProcesses, startAgentProc, startServerProc, waitUntil, type Proc, workloadManifest, testScope } from './fleet-helpers.js'
 
 export const API = '/apis/edgeplane.io/v1'
 export const SERVER_FLAGS = ['--heartbeat-seconds', '1', '--node-grace-seconds', '3']
@@ -42,18 +42,13 @@ export interface Fleet {
  * autonomy=<site> and fleet=<random>, node names made unique the same way), all Ready. Every process is killed after the test, instance processes included.
  */
 export async function startFleet(t: TestContext, prefix: string, sites: { site: string; address: string }[], serverFlags = SERVER_FLAGS): Promise<Fleet> {
-  const tmp = tempDir(prefix)
-  const procs: Proc[] = []
+  const tmp = testScope(t, prefix, { pids: () => instanceProcesses(nodes.map((n) => n.name)).map((p) => p.pid) })
+  const procs = tmp.procs
   const suffix = randomBytes(3).toString('hex')
   const allSites = { fleet: suffix }
   const nodes: NodeSpec[] = sites.map((s) => ({
     site: s.site, name: `${s.site}-${suffix}`, address: s.address, dataDir: join(tmp.dir, s.site), labels: { autonomy: s.site, ...allSites },
   }))
-  t.after(async () => {
-    for (const p of procs.reverse()) await p.kill()
-    killTree(instanceProcesses(nodes.map((n) => n.name)).map((p) => p.pid))
-    tmp.remove()
-  })
   const track = (p: Proc) => { procs.push(p); return p }
 
   const serverDir = join(tmp.dir, 'server')

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Agent, request } from 'undici'
 import { createServer as createNetServer } from 'node:net'
+import type { TestContext } from 'node:test'
 
 export const ROOT = resolve(import.meta.dirname, '..', '..')
 const ENTRY = join(ROOT, 'src', 'cli', 'run.ts')
@@ -57,6 +58,23 @@ export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `ep-${prefix}-`))
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A test's temp dir and the processes it starts, all gone after the test: `before` first, then the
+ * processes (last started first), then the process groups of `pids()` (instances outlive agents),
+ * then the directory.
+ */
+export function testScope(t: TestContext, prefix: string, o: { pids?: () => Iterable<number>; before?: () => void } = {}): { dir: string; procs: Proc[] } {
+  const tmp = tempDir(prefix)
+  const procs: Proc[] = []
+  t.after(async () => {
+    o.before?.()
+    for (const p of procs.reverse()) await p.kill()
+    killTree([...(o.pids?.() ?? [])])
+    tmp.remove()
+  })
+  return { dir: tmp.dir, procs }
 }
 
 export interface ServerProc extends Proc {

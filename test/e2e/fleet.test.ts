@@ -4,17 +4,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
-import { api, cli, killTree, pidAlive, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc, waitNodesReady, workloadManifest, freePort } from './fleet-helpers.js'
+import { api, cli, pidAlive, startCli, startServerProc, waitUntil, waitNodesReady, workloadManifest, freePort, testScope } from './fleet-helpers.js'
 
 test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, async (t) => {
-  const tmp = tempDir('fleet')
-  const procs: Proc[] = []
   const instancePids: number[] = []
-  t.after(async () => {
-    for (const p of procs.reverse()) await p.kill()
-    killTree(instancePids)
-    tmp.remove()
-  })
+  const tmp = testScope(t, 'fleet', { pids: () => instancePids })
+  const procs = tmp.procs
 
   const server = await startServerProc(join(tmp.dir, 'server'), ['--heartbeat-seconds', '1', '--node-grace-seconds', '3'])
   procs.push(server)

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'undici'
-import { api, cli, killTree, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc, waitNodesReady, freePort } from './fleet-helpers.js'
+import { api, cli, ROOT, startCli, startServerProc, waitUntil, waitNodesReady, freePort, testScope } from './fleet-helpers.js'
 
 const run = promisify(execFile)
 
@@ -37,14 +37,9 @@ test('DNS picks the nearest site, gateways serve and overflow, an unhealthy site
     t.skip('dig is not installed (apt-get install dnsutils)')
     return
   }
-  const tmp = tempDir('reqpath')
-  const procs: Proc[] = []
   const pids: number[] = []
-  t.after(async () => {
-    for (const p of procs.reverse()) await p.kill()
-    killTree(pids)
-    tmp.remove()
-  })
+  const tmp = testScope(t, 'reqpath', { pids: () => pids })
+  const procs = tmp.procs
 
   const dnsPort = await freePort('127.0.0.1')
   const server = await startServerProc(join(tmp.dir, 'server'), [

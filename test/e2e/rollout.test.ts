@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { request } from 'undici'
-import { api, cli, killTree, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc, waitNodesReady } from './fleet-helpers.js'
+import { api, cli, ROOT, startCli, startServerProc, waitUntil, waitNodesReady, testScope } from './fleet-helpers.js'
 
 function manifest(env: Record<string, string>): string {
   return `apiVersion: edgeplane.io/v1
@@ -29,16 +29,10 @@ spec:
 }
 
 test('a revision that never gets ready is rolled back; the old instances serve throughout', { timeout: 240_000 }, async (t) => {
-  const tmp = tempDir('rollout')
-  const procs: Proc[] = []
   const pids = new Set<number>()
   let probing = true
-  t.after(async () => {
-    probing = false
-    for (const p of procs.reverse()) await p.kill()
-    killTree([...pids])
-    tmp.remove()
-  })
+  const tmp = testScope(t, 'rollout', { pids: () => pids, before: () => { probing = false } })
+  const procs = tmp.procs
   const server = await startServerProc(join(tmp.dir, 'server'), ['--heartbeat-seconds', '1', '--node-grace-seconds', '5', '--no-dns'])
   procs.push(server)
   const env = server.env

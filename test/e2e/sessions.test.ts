@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync, writeFileSync } from 'node:fs'
 import WebSocket from 'ws'
-import { api, cli, killTree, ROOT, startCli, startServerProc, tempDir, waitUntil, type Proc } from './fleet-helpers.js'
+import { api, cli, ROOT, startCli, startServerProc, waitUntil, testScope } from './fleet-helpers.js'
 
 function connect(url: string): Promise<{ ws: WebSocket; first: any }> {
   return new Promise((resolve, reject) => {
@@ -18,14 +18,9 @@ function connect(url: string): Promise<{ ws: WebSocket; first: any }> {
 }
 
 test('sessions: warm pool, create near the user, connect with the token, release, reuse', { timeout: 180_000 }, async (t) => {
-  const tmp = tempDir('sessions')
-  const procs: Proc[] = []
   const pids: number[] = []
-  t.after(async () => {
-    for (const p of procs.reverse()) await p.kill()
-    killTree(pids)
-    tmp.remove()
-  })
+  const tmp = testScope(t, 'sessions', { pids: () => pids })
+  const procs = tmp.procs
   const server = await startServerProc(join(tmp.dir, 'server'), ['--heartbeat-seconds', '1', '--no-dns'])
   procs.push(server)
   const env = server.env
