@@ -211,12 +211,13 @@ async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyReq
     let type = ev.type
     if (filtered) {
       const k = keyOf(ev.object)
-      const match = ev.type !== 'DELETED' && matchesSel(ev.object)
-      if (match) {
+      if (ev.type !== 'DELETED' && matchesSel(ev.object)) {
         if (ev.type === 'MODIFIED' && !held.has(k) && complete) type = 'ADDED'
         held.add(k)
       } else if (held.delete(k)) type = 'DELETED'
-      else if (ev.type !== 'DELETED' || complete || !matchesSel(ev.object)) return
+      // Not held: the watcher never had it — unless, watching from a resourceVersion, it is a
+      // matching object deleted before we sent anything about it.
+      else if (complete || ev.type !== 'DELETED' || !matchesSel(ev.object)) return
     }
     const line = JSON.stringify({ type, object: ev.object }) + '\n'
     if (started) raw.write(line)
