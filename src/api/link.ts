@@ -14,8 +14,18 @@ export const MAX_LINK_MESSAGE_BYTES = 4 * 1024 * 1024
  * so a 1 KiB window compresses them about as well as the default 32 KiB one; the default (32 KiB
  * window, memLevel 8) costs ~300 KiB of zlib state per connection on the server, ~3 GiB for 10,000
  * links. With these settings it is ~20 KiB. The agent is asked to use the same window.
+ * (ws applies `threshold` only without context takeover, which the link keeps: see
+ * LINK_COMPRESS_MIN_BYTES for what the server actually compresses.)
  */
 export const LINK_DEFLATE = { threshold: 256, serverMaxWindowBits: 10, clientMaxWindowBits: 10, zlibDeflateOptions: { memLevel: 4 } } as const
+
+/**
+ * The server compresses only messages at least this long. Each compression is a zlib round trip
+ * through the thread pool; one change that touches every site sends thousands of ~400-byte
+ * documents at once, and compressing them was the largest cost of the push (a third of the
+ * server's CPU at 2,000 sites) to save a few hundred bytes per site.
+ */
+export const LINK_COMPRESS_MIN_BYTES = 1024
 
 export const DesiredInstanceSchema = Type.Object({
   uid: Type.String({ minLength: 1 }),

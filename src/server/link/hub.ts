@@ -14,6 +14,7 @@ import type { LogOptions, LogStreamer } from '../http/logs.js'
 import type { DesiredIndex } from './desired-index.js'
 import { registerNode, registerSite } from './registration.js'
 import { Admission } from './admission.js'
+import { sendText } from './send-text.js'
 import type { StatusWriter } from './status-writer.js'
 import type { LinkStats, LinkView } from '../../controllers/node-lifecycle.js'
 
@@ -61,7 +62,7 @@ class Session {
   }
 
   send(msg: ServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg))
+    if (this.ws.readyState === this.ws.OPEN) sendText(this.ws, JSON.stringify(msg))
   }
 }
 
@@ -255,7 +256,7 @@ export class LinkHub implements LogStreamer, LinkView {
     if (s.ws.readyState !== s.ws.OPEN) return
     s.sentRoutes = json
     const key = this.o.peerKey ? `,"peerKey":"${this.o.peerKey}"` : ''
-    s.ws.send(`{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
+    sendText(s.ws, `{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
   }
 
   private queuePush(node: string): void {
