@@ -27,6 +27,7 @@ import { advanceRollout, defaultStrategy, type RolloutStep, type SiteObservation
 import { planReplacements, occupants, unavailableBudget, REPLACES_ANNOTATION, type SiteInstance } from './app/replace.js'
 import { Revisions } from './app/revisions.js'
 import { NodeRoom } from './app/node-room.js'
+import { EventBatch } from './app/event-batch.js'
 import { ANY_REVISION, FleetView } from './app/fleet-view.js'
 import type { FleetIndex } from '../scheduler/fleet.js'
 import { newSessionKey } from '../sessions/token.js'
@@ -189,50 +190,56 @@ export class AppController {
     const fallbackRevision = step.status.phase === 'RolledBack' ? lastGood! : lastGood ?? revision
     const templateOf = (rev: string): Template | undefined => rev === revision ? app.spec.template : this.revisions?.templateOf(app, rev, mine) ?? mine.find((i) => i.spec.revision === rev)?.spec.template
 
-    // 3a. Placement changes. New instances are created together, a chunk at a time: the store
-    // commits a chunk as one batch (one fsync), so placing an app on 10,000 sites takes a few
-    // commits, not 10,000. A replacement for a failed-over instance lands in another site and
-    // takes that site's target revision, like any new instance there.
-    await inChunks(plan.place, (p) => {
-      let rev = step.targets.get(p.site) ?? fallbackRevision
-      let template = templateOf(rev)
-      if (!template) { rev = revision; template = app.spec.template }
-      return this.createInstance(app, p.node, p.site, rev, template)
-    })
-    await inChunks(mine.filter((x) => removed.has(x.metadata.name) || (x.metadata.annotations?.[REPLACES_ANNOTATION] !== undefined && removed.has(x.metadata.annotations[REPLACES_ANNOTATION]))), async (i) => {
-      await this.deleteInstance(i)
-      this.o.events.record(app, 'Normal', 'Removed', `instance ${i.metadata.name} removed from node ${i.spec.node}`)
-    })
-
-    // 3b. Replacements toward each site's target revision, in the room the plan saw.
-    // Planned site by site (each takes its room), then written together in chunks like 3a: a wave
-    // over 1,000 sites is a few store batches, not 1,000 sequential commits.
-    const live = groupBySite(mine.filter((i) => !removed.has(i.metadata.name) && !untouched(i)))
-    const creates: (() => Promise<void>)[] = []
-    const deletes: Instance[] = []
-    for (const [site, target] of step.targets) {
-      const inSite = live.get(site)
-      if (!inSite) continue
-      const template = templateOf(target)
-      if (!template) continue
-      const actions = planReplacements({
-        target, instances: inSite.map(siteInstance),
-        maxSurge: app.spec.rollout?.maxSurge ?? 1,
-        maxUnavailable: unavailableBudget(app.spec.rollout?.maxUnavailable, desired.get(site) ?? inSite.length, app.spec.rollout?.maxSurge ?? 1),
-        fits: (node) => room.fits(node, request),
-        nodes: room.nodesOf(site, request),
+    // Per-instance events, summarised when one reconcile changes many instances.
+    const notes = new EventBatch(this.o.events, app)
+    try {
+      // 3a. Placement changes. New instances are created together, a chunk at a time: the store
+      // commits a chunk as one batch (one fsync), so placing an app on 10,000 sites takes a few
+      // commits, not 10,000. A replacement for a failed-over instance lands in another site and
+      // takes that site's target revision, like any new instance there.
+      await inChunks(plan.place, (p) => {
+        let rev = step.targets.get(p.site) ?? fallbackRevision
+        let template = templateOf(rev)
+        if (!template) { rev = revision; template = app.spec.template }
+        return this.createInstance(app, notes, p.node, p.site, rev, template)
       })
-      for (const c of actions.create) {
-        room.take(c.node, request)
-        creates.push(() => this.createInstance(app, c.node, site, target, template, c.replaces))
+      await inChunks(mine.filter((x) => removed.has(x.metadata.name) || (x.metadata.annotations?.[REPLACES_ANNOTATION] !== undefined && removed.has(x.metadata.annotations[REPLACES_ANNOTATION]))), async (i) => {
+        await this.deleteInstance(i)
+        notes.add('Removed', `instance ${i.metadata.name} removed from node ${i.spec.node}`)
+      })
+
+      // 3b. Replacements toward each site's target revision, in the room the plan saw.
+      // Planned site by site (each takes its room), then written together in chunks like 3a: a wave
+      // over 1,000 sites is a few store batches, not 1,000 sequential commits.
+      const live = groupBySite(mine.filter((i) => !removed.has(i.metadata.name) && !untouched(i)))
+      const creates: (() => Promise<void>)[] = []
+      const deletes: Instance[] = []
+      for (const [site, target] of step.targets) {
+        const inSite = live.get(site)
+        if (!inSite) continue
+        const template = templateOf(target)
+        if (!template) continue
+        const actions = planReplacements({
+          target, instances: inSite.map(siteInstance),
+          maxSurge: app.spec.rollout?.maxSurge ?? 1,
+          maxUnavailable: unavailableBudget(app.spec.rollout?.maxUnavailable, desired.get(site) ?? inSite.length, app.spec.rollout?.maxSurge ?? 1),
+          fits: (node) => room.fits(node, request),
+          nodes: room.nodesOf(site, request),
+        })
+        for (const c of actions.create) {
+          room.take(c.node, request)
+          creates.push(() => this.createInstance(app, notes, c.node, site, target, template, c.replaces))
+        }
+        for (const n of actions.delete) {
+          const inst = inSite.find((i) => i.metadata.name === n)
+          if (inst) deletes.push(inst)
+        }
       }
-      for (const n of actions.delete) {
-        const inst = inSite.find((i) => i.metadata.name === n)
-        if (inst) deletes.push(inst)
-      }
+      await inChunks(creates, (create) => create())
+      await inChunks(deletes, async (i) => { await this.deleteInstance(i) })
+    } finally {
+      notes.flush()
     }
-    await inChunks(creates, (create) => create())
-    await inChunks(deletes, async (i) => { await this.deleteInstance(i) })
 
     // 4. Status.
     await this.writeStatus(app, revision, step, plan, scale)
@@ -285,7 +292,7 @@ export class AppController {
     })
   }
 
-  private async createInstance(app: App, node: string, site: string, revision: string, template: Template, replaces?: string): Promise<void> {
+  private async createInstance(app: App, notes: EventBatch, node: string, site: string, revision: string, template: Template, replaces?: string): Promise<void> {
     const name = app.metadata.name
     const session = app.spec.sessions ? { sessionKey: newSessionKey(), slots: app.spec.sessions.slotsPerInstance ?? 1 } : {}
     const inst: Instance = {
@@ -298,7 +305,7 @@ export class AppController {
       spec: { app: name, revision, node, site, template, ...session },
     }
     await this.o.store.create(inst)
-    this.o.events.record(app, 'Normal', replaces ? 'Replacing' : 'Placed', replaces
+    notes.add(replaces ? 'Replacing' : 'Placed', replaces
       ? `instance ${inst.metadata.name} (revision ${revision}) starting on node ${node} to replace ${replaces}`
       : `instance ${inst.metadata.name} (revision ${revision}) placed on node ${node} in site ${site}`)
   }
