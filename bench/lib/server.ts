@@ -2,7 +2,7 @@
 // `edgeplane server` process (SQLite) started from source, what /proc says about a process, a
 // list-then-watch of one kind over the API, and small timing helpers.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -30,7 +30,11 @@ export interface ServerProcOptions {
 
 export interface ServerProc { url: string; proc: ChildProcess; stderr: () => string }
 
-/** Starts `edgeplane server` (from source through tsx, or compiled) and resolves once it listens. */
+/**
+ * Starts `edgeplane server` (from source through tsx, or compiled) and resolves once it listens.
+ * BENCH_SERVER_STDERR=FILE appends the server's stderr (its log) to FILE; BENCH_SERVER_LOG_LEVEL sets
+ * its log level (default error).
+ */
 export function startServerProc(o: ServerProcOptions): Promise<ServerProc> {
   const nodeFlags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []
   const entry = o.compiled ? [join(ROOT, 'dist/cli/run.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/run.ts')]
@@ -39,10 +43,11 @@ export function startServerProc(o: ServerProcOptions): Promise<ServerProc> {
   const needed = o.links + 4096
   const lim = fileLimit()
   const [cmd, cmdArgs] = lim && lim.soft >= needed ? [process.execPath, args] : ['prlimit', [`--nofile=${Math.max(needed, 65536)}`, process.execPath, ...args]]
-  const proc = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { UV_THREADPOOL_SIZE: '16', ...process.env, EDGEPLANE_LOG_LEVEL: o.logLevel ?? 'error' } })
+  const proc = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { UV_THREADPOOL_SIZE: '16', ...process.env, EDGEPLANE_LOG_LEVEL: o.logLevel ?? process.env.BENCH_SERVER_LOG_LEVEL ?? 'error' } })
   let stderr = ''
   return new Promise((res, rej) => {
     proc.stderr!.on('data', (d) => {
+      if (process.env.BENCH_SERVER_STDERR) appendFileSync(process.env.BENCH_SERVER_STDERR, d)
       stderr = (stderr + d).slice(-20_000)
       const m = /listening on (https:\S+)/.exec(stderr)
       if (m) res({ url: m[1], proc, stderr: () => stderr })

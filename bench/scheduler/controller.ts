@@ -6,7 +6,7 @@
 // every run does the same work: schedule, observe, an unchanged status). Figures: p50 / p99 / max ms.
 //
 //   npx tsx bench/scheduler/controller.ts [--sites 10000] [--nodes-per-site 3] [--apps 20]
-//       [--replicas 150] [--target-replicas 100] [--runs 50] [--warmup 5]
+//       [--replicas 150] [--target-replicas 100] [--runs 50] [--warmup 5] [--spread-by-site]
 import { performance } from 'node:perf_hooks'
 import { cpus, loadavg } from 'node:os'
 import type { App, Instance, Node, Site } from '../../src/api/kinds/index.js'
@@ -27,13 +27,15 @@ const REPLICAS = num('replicas', 150)
 const TARGET = num('target-replicas', 100)
 const RUNS = num('runs', 50)
 const WARMUP = num('warmup', 5)
+/** The target app spread one per site (as bench/scale's propagation app), instead of packed by score. */
+const SPREAD = argv.includes('--spread-by-site')
 const Gi = 1024 ** 3
 const REGIONS = ['eu-west', 'eu-central', 'us-east', 'us-west', 'ap-northeast', 'ap-south']
 
-function app(name: string, replicas: number, priority: number): App {
+function app(name: string, replicas: number, priority: number, spread = false): App {
   return {
     apiVersion: API_VERSION, kind: 'App', metadata: { name, namespace: 'bench' },
-    spec: { replicas, priority, template: { runtime: 'process', command: 'x', stopGracePeriodSeconds: 10, resources: { cpu: '250m', memory: '256Mi' } } },
+    spec: { replicas, priority, ...(spread ? { placement: { spread: { by: 'site' as const } } } : {}), template: { runtime: 'process', command: 'x', stopGracePeriodSeconds: 10, resources: { cpu: '250m', memory: '256Mi' } } },
   }
 }
 
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
   const c = new AppController({ store, clock, log, events, apps, sites, nodes, instances })
   c.start()
   for (let a = 0; a < APPS; a++) await store.create(app(`bg-${String(a).padStart(3, '0')}`, REPLICAS, a % 3 === 0 ? 10 : 0))
-  await store.create(app('target', TARGET, 5))
+  await store.create(app('target', TARGET, 5, SPREAD))
   await idle(c)
   const setupMs = performance.now() - t0
 
