@@ -2,7 +2,7 @@
 // desired version it holds, and redials forever with exponential backoff and full jitter so a
 // restarted server is not stormed. A server that stops pinging is treated as gone.
 import WebSocket from 'ws'
-import { decodeServerMessage, LINK_PATH, MAX_LINK_MESSAGE_BYTES, type AgentMessage, type HelloMessage, type ServerMessage } from '../api/link.js'
+import { decodeServerMessage, LINK_PATH, sendLinkText, MAX_LINK_MESSAGE_BYTES, type AgentMessage, type HelloMessage, type ServerMessage } from '../api/link.js'
 import type { Clock, TimerHandle } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
 
@@ -77,7 +77,7 @@ export class LinkClient {
     this.o.onSocket?.(ws)
     ws.on('open', () => {
       this.armWatchdog()
-      ws.send(JSON.stringify(this.o.hello()))
+      sendLinkText(ws, JSON.stringify(this.o.hello()))
     })
     ws.on('ping', () => this.armWatchdog())
     ws.on('message', (data, isBinary) => {
@@ -140,7 +140,7 @@ export class LinkClient {
 
   send(msg: AgentMessage): boolean {
     if (!this.up || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false
-    this.ws.send(JSON.stringify(msg))
+    sendLinkText(this.ws, JSON.stringify(msg))
     return true
   }
 

@@ -1,5 +1,6 @@
 // The agent link protocol: JSON messages over one WebSocket that the agent dials out.
 // The desired state of a node is a versioned document; the agent acks the versions it applied.
+import type { WebSocket } from 'ws'
 import { Compile } from 'typebox/compile'
 import { Type, StringEnum, Strict, StringMap, CapacitySchema, GeoSchema, type Static, type TSchema } from './kinds/common.js'
 import { TemplateSchema, INSTANCE_PHASES, TIERS } from './kinds/index.js'
@@ -20,12 +21,18 @@ export const MAX_LINK_MESSAGE_BYTES = 4 * 1024 * 1024
 export const LINK_DEFLATE = { threshold: 256, serverMaxWindowBits: 10, clientMaxWindowBits: 10, zlibDeflateOptions: { memLevel: 4 } } as const
 
 /**
- * The server compresses only messages at least this long. Each compression is a zlib round trip
- * through the thread pool; one change that touches every site sends thousands of ~400-byte
- * documents at once, and compressing them was the largest cost of the push (a third of the
- * server's CPU at 2,000 sites) to save a few hundred bytes per site.
+ * Both ends compress only messages at least this long. Each compression (and the peer's
+ * decompression) is a zlib round trip through the thread pool; one change that touches every site
+ * sends thousands of ~400-byte documents at once and brings back as many acks and status reports,
+ * and compressing them was the largest cost of the push (a third of the server's CPU at 2,000
+ * sites) to save a few hundred bytes per site.
  */
 export const LINK_COMPRESS_MIN_BYTES = 1024
+
+/** Sends a text frame on a link (either side), compressed only when it is at least LINK_COMPRESS_MIN_BYTES long. */
+export function sendLinkText(ws: Pick<WebSocket, 'send'>, data: string): void {
+  ws.send(data, { compress: data.length >= LINK_COMPRESS_MIN_BYTES })
+}
 
 export const DesiredInstanceSchema = Type.Object({
   uid: Type.String({ minLength: 1 }),

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ApiError } from '../../api/errors.js'
 import type { Instance } from '../../api/kinds/index.js'
-import { decodeAgentMessage, type AgentMessage, type HelloMessage, type RoutesMessage, type ServerMessage, type TrafficReportMessage } from '../../api/link.js'
+import { decodeAgentMessage, sendLinkText, type AgentMessage, type HelloMessage, type RoutesMessage, type ServerMessage, type TrafficReportMessage } from '../../api/link.js'
 import { isoNow, type Clock, type TimerHandle } from '../../lib/clock.js'
 import type { Logger } from '../../lib/log.js'
 import type { Store } from '../../store/types.js'
@@ -14,7 +14,6 @@ import type { LogOptions, LogStreamer } from '../http/logs.js'
 import type { DesiredIndex } from './desired-index.js'
 import { registerNode, registerSite } from './registration.js'
 import { Admission } from './admission.js'
-import { sendText } from './send-text.js'
 import type { StatusWriter } from './status-writer.js'
 import type { LinkStats, LinkView } from '../../controllers/node-lifecycle.js'
 
@@ -62,7 +61,7 @@ class Session {
   }
 
   send(msg: ServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) sendText(this.ws, JSON.stringify(msg))
+    if (this.ws.readyState === this.ws.OPEN) sendLinkText(this.ws, JSON.stringify(msg))
   }
 }
 
@@ -256,7 +255,7 @@ export class LinkHub implements LogStreamer, LinkView {
     if (s.ws.readyState !== s.ws.OPEN) return
     s.sentRoutes = json
     const key = this.o.peerKey ? `,"peerKey":"${this.o.peerKey}"` : ''
-    sendText(s.ws, `{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
+    sendLinkText(s.ws, `{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
   }
 
   private queuePush(node: string): void {

@@ -1,13 +1,12 @@
 // Link frames: with permessage-deflate negotiated (and context takeover, as the link keeps it), the
-// server compresses only messages of at least LINK_COMPRESS_MIN_BYTES. Checked on the wire: a raw
+// link compresses only messages of at least LINK_COMPRESS_MIN_BYTES. Checked on the wire: a raw
 // client reads the RSV1 bit ("compressed") of each frame.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { once } from 'node:events'
 import { WebSocketServer } from 'ws'
-import { LINK_COMPRESS_MIN_BYTES, LINK_DEFLATE } from '../../src/api/link.js'
-import { sendText } from '../../src/server/link/send-text.js'
+import { LINK_COMPRESS_MIN_BYTES, LINK_DEFLATE, sendLinkText } from '../../src/api/link.js'
 
 test('link frames: short messages go uncompressed, long ones compressed', async (t) => {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: LINK_DEFLATE })
@@ -16,7 +15,7 @@ test('link frames: short messages go uncompressed, long ones compressed', async 
   const short = JSON.stringify({ t: 'desired', version: 7, upsert: [{ name: 'web-1' }] })
   const long = JSON.stringify({ t: 'desired', version: 8, upsert: Array.from({ length: 40 }, (_, k) => ({ name: `web-${k}`, app: 'web' })) })
   assert.ok(short.length < LINK_COMPRESS_MIN_BYTES && long.length >= LINK_COMPRESS_MIN_BYTES)
-  wss.on('connection', (ws) => { sendText(ws, short); sendText(ws, long) })
+  wss.on('connection', (ws) => { sendLinkText(ws, short); sendLinkText(ws, long) })
 
   const { port } = wss.address() as { port: number }
   const sock = connect(port, '127.0.0.1')
