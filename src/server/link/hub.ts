@@ -230,8 +230,8 @@ export class LinkHub implements LogStreamer, LinkView {
    */
   pushRoutes(): void {
     if (this.routesTimer) return
-    // Spaced at least 4× what the last push cost, so pushes take at most a fifth of the time.
-    const wait = this.routesPushedAt + Math.max(this.o.routesIntervalMs ?? 250, 4 * this.routesCost) - this.o.clock.now()
+    // Started at least 10× what the last push cost apart, so pushes take at most a tenth of the time.
+    const wait = this.routesPushedAt + Math.max(this.o.routesIntervalMs ?? 250, 10 * this.routesCost) - this.o.clock.now()
     const run = () => {
       this.routesTimer = undefined
       this.routesPushedAt = this.o.clock.now()
