@@ -2,7 +2,7 @@
 // a real `edgeplane server` process (SQLite), measured from outside through /proc and the API.
 //
 //   npx tsx bench/scale/run.ts [--sites 1000] [--nodes-per-site 1] [--seed 1] [--idle-seconds 30]
-//       [--heartbeat 5] [--grace 10] [--admission-rate 500] [--phases a,b,c,d,e] [--cpu-prof DIR]
+//       [--heartbeat 4] [--grace 8] [--admission-rate 500] [--phases a,b,c,d,e] [--cpu-prof DIR]
 //
 //   a. connect: N sites join and connect; time until every link is up and every Node is Ready,
 //      server CPU and RSS.
@@ -42,8 +42,8 @@ const SITES = num('sites', 1000)
 const PER_SITE = num('nodes-per-site', 1)
 const SEED = opt('seed', '1')
 const IDLE_S = num('idle-seconds', 30)
-const HEARTBEAT = num('heartbeat', 5)
-const GRACE = num('grace', 10)
+const HEARTBEAT = num('heartbeat', 4)
+const GRACE = num('grace', 8)
 const FAILOVER_S = num('failover-after', 5)
 const ADMISSION = num('admission-rate', 500)
 const PHASES = new Set(opt('phases', 'a,b,c,d,e').split(','))

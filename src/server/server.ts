@@ -127,7 +127,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const metrics = new ServerMetrics()
   const events = new EventRecorder({ store, clock, log, component: 'edgeplane-server' })
   const statusWriter = new StatusWriter(store, instances, log)
-  const heartbeatSeconds = opts.heartbeatSeconds ?? 5
+  const heartbeatSeconds = opts.heartbeatSeconds ?? 4
   const geo = createGeoLocator({ rulesFile: opts.geoRules, ...(opts.geoDatabase ? { mmdbFile: opts.geoDatabase } : {}) })
   let routing!: RoutingTable
   const hub = new LinkHub({
@@ -152,7 +152,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     demand: (a) => (a.spec.traffic ? routing.demand.points(a.spec.traffic.host) : []),
     observed: (host) => routing.observed(host),
   })
-  const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 10) * 1000 })
+  const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000 })
   const siteStatus = new SiteStatusController({ store, clock, log, sites, nodes })
   sessions.start()
   appController.start()
