@@ -2,7 +2,7 @@
 // desired version it holds, and redials forever with exponential backoff and full jitter so a
 // restarted server is not stormed. A server that stops pinging is treated as gone.
 import WebSocket from 'ws'
-import { decodeServerMessage, LINK_PATH, sendLinkText, MAX_LINK_MESSAGE_BYTES, type AgentMessage, type HelloMessage, type ServerMessage } from '../api/link.js'
+import { decodeServerMessage, LINK_BACKOFF, LINK_PATH, sendLinkText, MAX_LINK_MESSAGE_BYTES, type AgentMessage, type HelloMessage, type ServerMessage } from '../api/link.js'
 import type { Clock, TimerHandle } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
 
@@ -133,7 +133,7 @@ export class LinkClient {
 
   private scheduleRedial(): void {
     if (this.stopped) return
-    const delay = backoffDelay(this.attempt++, this.o.backoff ?? { initialMs: 500, maxMs: 30_000 }, this.o.random)
+    const delay = backoffDelay(this.attempt++, this.o.backoff ?? LINK_BACKOFF, this.o.random)
     this.o.log.debug({ delay, attempt: this.attempt }, 'redialing')
     this.retry = this.o.clock.setTimeout(() => this.dial(), delay)
   }

@@ -57,6 +57,14 @@ export interface NodeLifecycleOptions {
   links: LinkView
   /** NotReady after this long without a link or a heartbeat. */
   graceMs: number
+  /**
+   * Nodes not connected since this server started get, on top of the grace, this long (the agents'
+   * longest redial backoff) and the time the link admission needs for the whole fleet
+   * (nodes / admissionRate) before they are judged. Judging a fleet of 10,000 after the grace alone
+   * failed over the 8,000 nodes still waiting for admission after a restart, then moved them back.
+   */
+  reconnectSpreadMs?: number
+  admissionRate?: number
   /** Link counters are persisted at most this often when nothing else changes. */
   statusIntervalMs?: number
   /** …and, for a large fleet, no more than this many such refreshes per second (default 50). */
@@ -127,7 +135,7 @@ export class NodeLifecycle {
     // Known from before this server started, not seen since, still within the grace: nothing is
     // decided yet (after a restart the fleet reconnects in this window; writing every node first as
     // disconnected and then as connected again would double the storm's writes for nothing).
-    if (!s && node.status && now - this.startedAt < this.o.graceMs) return undefined
+    if (!s && node.status && now - this.startedAt < this.startupGraceMs()) return undefined
     const prevReady = getCondition(node.status?.conditions, 'Ready')
     const ready = this.readiness(s, now, prevReady)
     const capacity = s?.capacity ?? node.status?.capacity ?? { cpu: 0, memory: 0 }
@@ -200,10 +208,16 @@ export class NodeLifecycle {
     // the grace from the cut would add it twice (a silent death NotReady after ~2× the grace).
     const since = s?.reason === 'HeartbeatMissed' ? Math.min(s.lastSeen, s.disconnectedAt ?? s.lastSeen) : s?.disconnectedAt ?? this.startedAt
     // Within the grace period nothing is decided: a brief reconnect must not flap the node.
-    if (now - since < grace) return prev ?? { type: 'Ready', status: 'Unknown', reason: 'AwaitingAgent', message: 'waiting for the agent to connect' }
+    if (now - since < (s ? grace : this.startupGraceMs())) return prev ?? { type: 'Ready', status: 'Unknown', reason: 'AwaitingAgent', message: 'waiting for the agent to connect' }
     // The same reason the link status gives: a node that never connected did not lose its link.
     const reason = s ? s.reason ?? 'LinkClosed' : 'NotConnectedSinceServerStart'
     return { type: 'Ready', status: 'False', reason, message: s ? `link down since ${new Date(since).toISOString()} (${reason})` : 'the agent has not connected since the server started' }
+  }
+
+  /** How long after this server started a node that has not connected since is left undecided. */
+  private startupGraceMs(): number {
+    const admission = this.o.admissionRate ? (this.o.nodes.size / this.o.admissionRate) * 1000 : 0
+    return this.o.graceMs + (this.o.reconnectSpreadMs ?? 0) + admission
   }
 
   /** The control plane no longer knows what runs there; the agent will tell when it is back. */

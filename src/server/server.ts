@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { App, Instance, Node, Revision, Session, Site } from '../api/kinds/index.js'
+import { LINK_ADMISSION_RATE, LINK_BACKOFF } from '../api/link.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import { createLogger, type Logger } from '../lib/log.js'
 import { Cache } from '../store/cache.js'
@@ -152,7 +153,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     demand: (a) => (a.spec.traffic ? routing.demand.points(a.spec.traffic.host) : []),
     observed: (host) => routing.observed(host),
   })
-  const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000 })
+  const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
+    // After a restart the fleet needs its backoff and its admission to come back: nodes from before are judged after that.
+    reconnectSpreadMs: LINK_BACKOFF.maxMs, admissionRate: opts.linkAdmissionRate ?? LINK_ADMISSION_RATE,
+  })
   const siteStatus = new SiteStatusController({ store, clock, log, sites, nodes })
   sessions.start()
   appController.start()

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ApiError } from '../../api/errors.js'
 import type { Instance } from '../../api/kinds/index.js'
-import { decodeAgentMessage, sendLinkText, type AgentMessage, type HelloMessage, type RoutesMessage, type ServerMessage, type TrafficReportMessage } from '../../api/link.js'
+import { decodeAgentMessage, LINK_ADMISSION_RATE, sendLinkText, type AgentMessage, type HelloMessage, type RoutesMessage, type ServerMessage, type TrafficReportMessage } from '../../api/link.js'
 import { isoNow, type Clock, type TimerHandle } from '../../lib/clock.js'
 import type { Logger } from '../../lib/log.js'
 import type { Store } from '../../store/types.js'
@@ -81,7 +81,7 @@ export class LinkHub implements LogStreamer, LinkView {
   private admission: Admission
 
   constructor(private o: LinkHubOptions) {
-    const rate = o.admissionRate ?? 500
+    const rate = o.admissionRate ?? LINK_ADMISSION_RATE
     this.admission = new Admission({ clock: o.clock, ratePerSecond: rate, burst: rate * 2, maxConcurrent: 64, maxQueued: 20_000 })
     o.index.onChange((node) => this.queuePush(node))
     this.scheduleHeartbeat()
