@@ -101,11 +101,29 @@ export class NodeLifecycle {
     this.kick()
   }
 
-  /** Runs a pass now, or right after the current one. */
+  /** Real time (ms) the last pass started and what it cost: the pacing of kicked passes. */
+  private last = { at: -Infinity, cost: 0 }
+  private paced: ReturnType<typeof setTimeout> | undefined
+
+  /**
+   * Runs a pass now, or right after the current one, but passes start at least 5× the last one's
+   * cost apart (≤ 20% of the time): in a reconnect storm every link change kicks, and back-to-back
+   * passes over 10,000 nodes took a quarter of the server. A pass under 10 ms (a small fleet) is
+   * not worth delaying. (Real time: it paces CPU, not the fleet's clock.)
+   */
   kick(): void {
     if (this.busy) { this.again = true; return }
+    if (this.paced) return
+    const wait = this.last.cost < 10 ? 0 : this.last.at + 5 * this.last.cost - performance.now()
+    if (wait > 1) {
+      this.paced = setTimeout(() => { this.paced = undefined; this.kick() }, wait)
+      this.paced.unref?.()
+      return
+    }
     this.busy = true
+    const started = performance.now()
     void this.pass().catch((err) => this.o.log.warn({ err }, 'node lifecycle pass failed')).finally(() => {
+      this.last = { at: started, cost: performance.now() - started }
       this.busy = false
       if (this.again) { this.again = false; this.kick() }
     })
@@ -239,5 +257,8 @@ export class NodeLifecycle {
     }
   }
 
-  stop(): void { this.timer?.cancel() }
+  stop(): void {
+    this.timer?.cancel()
+    if (this.paced) clearTimeout(this.paced)
+  }
 }
