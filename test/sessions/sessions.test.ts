@@ -32,7 +32,7 @@ async function setup(t: TestContext, sessions: Partial<NonNullable<App['spec']['
   let c!: AppController
   const svc = new SessionService({
     store: f.store, clock: f.clock, log, apps: f.apps, sites: f.sites, nodes: f.nodes, instances: f.instances, sessions: sessionCache,
-    geo: createGeoLocator({ mmdbFile: null, rules: [] }), connected: (n) => !down.has(n), onPoolChange: (k) => c.queue.add(k),
+    geo: createGeoLocator({ mmdbFile: null, rules: [] }), connected: (n) => !down.has(n), onPoolChange: (k, site) => c.poolChanged(k, site),
   })
   c = new AppController({ store: f.store, clock: f.clock, log, events: f.events, apps: f.apps, sites: f.sites, nodes: f.nodes, instances: f.instances, pools: svc })
   svc.start()
