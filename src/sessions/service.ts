@@ -50,7 +50,8 @@ export interface SessionView {
   reason?: string
 }
 
-interface Live { ns: string; app: string; site: string; instance: string; slot: number; expiresAt: number; sessionKey: string }
+/** An active session; `idemKey` is its entry in byKey (so ending it does not scan every key). */
+interface Live { ns: string; app: string; site: string; instance: string; slot: number; expiresAt: number; sessionKey: string; idemKey?: string }
 
 export interface SessionServiceOptions {
   store: Store
@@ -95,8 +96,9 @@ export class SessionService {
         void this.end(s.metadata.name, 'Lost', 'its instance was gone when the server started', s)
         continue
       }
-      this.live.set(s.metadata.name, { ns: s.metadata.namespace!, app: s.spec.app, site: s.spec.site, instance: s.spec.instance, slot: s.spec.slot, expiresAt: Date.parse(s.status.expiresAt), sessionKey: inst.spec.sessionKey ?? '' })
-      if (s.spec.idempotencyKey) this.byKey.set(`${s.metadata.namespace}/${s.spec.app}/${s.spec.idempotencyKey}`, s.metadata.name)
+      const idemKey = s.spec.idempotencyKey ? `${s.metadata.namespace}/${s.spec.app}/${s.spec.idempotencyKey}` : undefined
+      this.live.set(s.metadata.name, { ns: s.metadata.namespace!, app: s.spec.app, site: s.spec.site, instance: s.spec.instance, slot: s.spec.slot, expiresAt: Date.parse(s.status.expiresAt), sessionKey: inst.spec.sessionKey ?? '', ...(idemKey ? { idemKey } : {}) })
+      if (idemKey) this.byKey.set(idemKey, s.metadata.name)
     }
     this.o.instances.on((ev, prev) => {
       if (ev.type === 'DELETED') this.onInstanceGone(ev.object, 'its instance was removed')
@@ -346,7 +348,7 @@ export class SessionService {
       got.pool.serveWaiters()
       throw err
     }
-    this.live.set(id, { ns, app: app.metadata.name, site: got.pool.site, instance: got.instance.name, slot: got.slot, expiresAt, sessionKey: inst.spec.sessionKey ?? '' })
+    this.live.set(id, { ns, app: app.metadata.name, site: got.pool.site, instance: got.instance.name, slot: got.slot, expiresAt, sessionKey: inst.spec.sessionKey ?? '', ...(req.idempotencyKey ? { idemKey: `${ns}/${app.metadata.name}/${req.idempotencyKey}` } : {}) })
     // The pool just lost a free slot: top it up, when that changes the size it wants.
     this.notifyIfResized(app, got.pool.site)
     return this.toView(session, true)
@@ -420,7 +422,7 @@ export class SessionService {
     const pool = this.pools.get(`${l.ns}/${l.app}|${l.site}`)
     pool?.free(l.instance, l.slot, id, this.o.clock.now())
     pool?.serveWaiters()
-    for (const [k, v] of this.byKey) if (v === id) this.byKey.delete(k)
+    if (l.idemKey && this.byKey.get(l.idemKey) === id) this.byKey.delete(l.idemKey)
     const app = this.o.apps.get(l.ns, l.app)
     if (app) this.notifyIfResized(app, l.site)
     return l

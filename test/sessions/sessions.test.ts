@@ -220,6 +220,10 @@ test('sessions: idempotent retries, renew, release and expiry recycle the slot',
   assert.equal(released.phase, 'Released')
   const d = await s.svc.create(near(PARIS), '127.0.0.1')
   assert.equal(d.instance, c.instance)
+  await s.svc.release(d.id)
+  const retried = await s.svc.create(near(PARIS, { idempotencyKey: 'user-7' }), '127.0.0.1')
+  assert.notEqual(retried.id, a.id, 'an ended session frees its idempotency key')
+  assert.equal(retried.phase, 'Active')
 })
 
 test('sessions: a restarted or removed instance loses its sessions, with the reason', async (t) => {
