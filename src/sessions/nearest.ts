@@ -16,8 +16,3 @@ export function unitVector(p: GeoPoint): UnitVector {
 export function closeness(a: UnitVector | undefined, b: UnitVector | undefined): number {
   return a && b ? a[0] * b[0] + a[1] * b[1] + a[2] * b[2] : -Infinity
 }
-
-/** Whether (c, site) ranks before (bestC, best): nearer first, ties by name. */
-export function nearer(c: number, site: string, bestC: number, best: string | undefined): boolean {
-  return best === undefined || c > bestC || (c === bestC && site < best)
-}

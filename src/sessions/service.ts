@@ -17,7 +17,8 @@ import { siteReason } from '../scheduler/feasibility.js'
 import type { NodeInfo } from '../scheduler/types.js'
 import { isNodeReady, nodeInfo, siteInfo } from '../controllers/snapshot.js'
 import type { GeoLocator, GeoPoint } from '../routing/types.js'
-import { closeness, nearer, unitVector, type UnitVector } from './nearest.js'
+import { closeness, unitVector, type UnitVector } from './nearest.js'
+import { WarmIndex } from './warm-index.js'
 import { desiredInstances, Pool, type PoolInstance } from './pool.js'
 import { signSessionToken } from './token.js'
 
@@ -75,7 +76,7 @@ interface PoolSites { sites: string[]; pos: Map<string, UnitVector | null> }
 export class SessionService {
   private pools = new Map<string, Pool>()
   /** appKey → sites whose pool has a free ready slot, kept by the pools as slots change. */
-  private warm = new Map<string, Set<string>>()
+  private warm = new Map<string, WarmIndex>()
   private live = new Map<string, Live>()
   private byKey = new Map<string, string | Promise<SessionView>>()
   private sweep: TimerHandle | undefined
@@ -125,9 +126,12 @@ export class SessionService {
     let p = this.pools.get(k)
     if (!p) {
       let warm = this.warm.get(appKey)
-      if (!warm) this.warm.set(appKey, (warm = new Set()))
-      const set = warm
-      p = new Pool(appKey, site, (isWarm) => { if (isWarm) set.add(site); else set.delete(site) })
+      if (!warm) this.warm.set(appKey, (warm = new WarmIndex()))
+      const index = warm
+      p = new Pool(appKey, site, (isWarm) => {
+        if (isWarm) index.add(site, this.sitesMemo.get(appKey)?.sites.pos.get(site))
+        else index.delete(site)
+      })
       this.pools.set(k, p)
     }
     return p
@@ -222,6 +226,7 @@ export class SessionService {
     if (m && m.gen === app.metadata.generation && now - m.at < 250) return m.sites
     const sites = this.computePoolSites(app)
     this.sitesMemo.set(k, { at: now, gen: app.metadata.generation, sites })
+    this.warm.get(k)?.refresh(sites.pos)
     return sites
   }
 
@@ -285,14 +290,7 @@ export class SessionService {
     // The nearest usable site with a warm slot (what walking all sites outward would find first),
     // among the sites that have one: no ranking of the whole fleet per allocation.
     let got: { pool: Pool; instance: PoolInstance; slot: number; start: 'warm' | 'cold' } | undefined
-    let best: string | undefined
-    let bestC = -Infinity
-    for (const site of this.warm.get(appKey) ?? []) {
-      const p = usable.pos.get(site)
-      if (p === undefined) continue
-      const c = closeness(here, p ?? undefined)
-      if (nearer(c, site, bestC, best)) { best = site; bestC = c }
-    }
+    const best = this.warm.get(appKey)?.nearest(here)
     if (best !== undefined) {
       const pool = this.pool(appKey, best)
       const t = pool.take(id)
