@@ -9,7 +9,6 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { openStore } from '../../src/store/open.js'
 import { SqliteBackend } from '../../src/store/sqlite/sqlite-backend.js'
-import { BACKSTOP_PAGES } from '../../src/store/sqlite/checkpointer.js'
 import type { Store } from '../../src/store/types.js'
 import { runStoreContract } from './contract.js'
 import { app, expectApiError, Recorder, site, type App } from './helpers.js'
@@ -168,25 +167,6 @@ describe('SQLite driver specifics', () => {
       await Promise.all([1, 2, 3].map((i) => backend.commit('App', 'default', `a${i}`, (_prev, revision) => ({ type: 'ADDED', revision, object: { apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name: `a${i}`, namespace: 'default', resourceVersion: String(revision) } } }))))
       assert.equal(synced, 1, 'three writes of one turn: one transaction, one fsync, acknowledged after it')
       assert.ok(backend['walFd'] !== undefined, 'the WAL file is open for syncing')
-    } finally {
-      await backend.close()
-      removeDirOf(path)
-    }
-  })
-
-  test('checkpoints the WAL on a worker thread; the commit path keeps only a distant backstop', async () => {
-    const path = tempPath()
-    const backend = new SqliteBackend(path)
-    try {
-      assert.equal(backend['db'].pragma('wal_autocheckpoint', { simple: true }), BACKSTOP_PAGES, 'no checkpoint every 1,000 pages inside a commit')
-      const write = (i: number) => backend.commit('App', 'default', `a${i}`, (_prev, revision) => ({ type: 'ADDED', revision, object: { apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name: `a${i}`, namespace: 'default', resourceVersion: String(revision) }, spec: { pad: 'x'.repeat(2000) } } }))
-      for (let k = 0; k < 5; k++) await Promise.all(Array.from({ length: 20 }, (_, i) => write(k * 20 + i)))
-      const r = (await backend.checkpoint())!
-      assert.equal(r.busy, 0)
-      assert.ok(r.log > 0, 'the WAL had frames')
-      assert.equal(r.checkpointed, r.log, 'every frame copied into the database by the worker')
-      // What the worker copied is what was committed: a fresh connection reads it all.
-      assert.equal(rawState(path).objects, 100)
     } finally {
       await backend.close()
       removeDirOf(path)

@@ -11,7 +11,6 @@ import type { Resource } from '../../api/meta.js'
 import type { Backend, Mutation } from '../backend.js'
 import type { WatchEvent, WatchEventType } from '../types.js'
 import { DDL, SQL } from '../sql/schema.js'
-import { BACKSTOP_PAGES, Checkpointer } from './checkpointer.js'
 
 type Stmt = Database.Statement<unknown[], unknown>
 
@@ -35,15 +34,12 @@ export class SqliteBackend implements Backend {
   private acks: Promise<void> = Promise.resolve()
   private walFd: number | undefined
   private readonly walPath: string | undefined
-  /** WAL checkpoints on a worker thread (file databases only): started with the first write. */
-  private checkpointer: Checkpointer | undefined
 
-  constructor(private readonly path: string) {
+  constructor(path: string) {
     this.db = new Database(path)
     this.db.pragma('journal_mode = WAL')
     this.walPath = path === ':memory:' || path === '' ? undefined : `${path}-wal`
     this.db.pragma(this.walPath ? 'synchronous = NORMAL' : 'synchronous = FULL')
-    if (this.walPath) this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
     this.db.pragma('busy_timeout = 5000')
     for (const ddl of DDL) this.db.exec(ddl)
     const stmts = {} as Record<keyof typeof SQL, Stmt>
@@ -106,7 +102,6 @@ export class SqliteBackend implements Backend {
       for (const op of batch) op.reject(err)
       return
     }
-    if (this.walPath && !this.checkpointer) this.checkpointer = new Checkpointer(this.path)
     const synced = this.syncWal()
     this.acks = this.acks.then(() => synced).then(
       () => batch.forEach((op, i) => {
@@ -150,17 +145,8 @@ export class SqliteBackend implements Backend {
     })()
   }
 
-  /** Runs a WAL checkpoint on the checkpointer's thread now (undefined for an in-memory database). */
-  async checkpoint(): Promise<{ busy: number; log: number; checkpointed: number } | undefined> {
-    if (!this.walPath) return undefined
-    this.checkpointer ??= new Checkpointer(this.path)
-    return this.checkpointer.now()
-  }
-
   async close(): Promise<void> {
     await this.acks.catch(() => undefined)
-    await this.checkpointer?.close()
-    this.checkpointer = undefined
     if (this.walFd !== undefined) { closeSync(this.walFd); this.walFd = undefined }
     if (this.db.open) this.db.close()
   }
