@@ -449,10 +449,18 @@ export class SessionService {
     }
   }
 
-  /** Ends sessions past their expiry (their slots free at once) and forgets ended ones after an hour. */
+  private lastGc = 0
+
+  /**
+   * Ends sessions past their expiry (their slots free at once), every second; deletes ended ones
+   * after an hour, checked once a minute (a walk of every session, too much to do every second).
+   */
   private expire(): void {
     const now = this.o.clock.now()
-    for (const [id, l] of [...this.live]) if (l.expiresAt <= now) void this.end(id, 'Expired', 'its time to live ran out')
+    // No copy of the map: end() deletes the entry at hand, which a Map iteration allows.
+    for (const [id, l] of this.live) if (l.expiresAt <= now) void this.end(id, 'Expired', 'its time to live ran out')
+    if (now - this.lastGc < 60_000) return
+    this.lastGc = now
     for (const s of this.o.sessions.list()) {
       if (s.status?.phase !== 'Active' && s.status?.endedAt && now - Date.parse(s.status.endedAt) > 3600_000) {
         void this.o.store.delete('Session', s.metadata.namespace, s.metadata.name).catch(() => undefined)

@@ -226,6 +226,24 @@ test('sessions: idempotent retries, renew, release and expiry recycle the slot',
   assert.equal(retried.phase, 'Active')
 })
 
+test('sessions: many expire in one sweep; ended sessions are deleted after an hour', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 10, warmPerSite: 10, maxPerSite: 1, defaultTtlSeconds: 60 })
+  await s.readyAll()
+  await s.settle()
+  const made = await Promise.all(Array.from({ length: 5 }, () => s.svc.create(near(PARIS), '127.0.0.1')))
+  s.clock.advance(61_000)
+  await s.settle()
+  for (const v of made) assert.equal(s.svc.view(v.id).phase, 'Expired')
+  assert.equal((await s.svc.create(near(PARIS), '127.0.0.1')).site, 'paris', 'their slots were freed')
+  s.clock.advance(3_540_000) // an hour minus a minute after they ended
+  await s.settle()
+  assert.equal((await s.store.list<Session>('Session')).items.length, 6, 'kept for an hour')
+  s.clock.advance(120_000)
+  await s.settle()
+  const left = (await s.store.list<Session>('Session')).items
+  assert.deepEqual(left.map((x) => x.status?.phase), ['Expired'], 'the five ended an hour ago are gone; the sixth expired later and stays')
+})
+
 test('sessions: a restarted or removed instance loses its sessions, with the reason', async (t) => {
   const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 2 })
   await s.readyAll()
