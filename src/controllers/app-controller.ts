@@ -32,6 +32,7 @@ import { ANY_REVISION, FleetView } from './app/fleet-view.js'
 import type { FleetIndex } from '../scheduler/fleet.js'
 import { newSessionKey } from '../sessions/token.js'
 import type { DemandPoint, PlacedInstance, Plan, Preemption } from '../scheduler/types.js'
+import { PoolChanges } from './app/pool-changes.js'
 import { AUTOSCALE_SYNC_MS, PreemptionLog, autoscaleStep, failoverNotes, statusPlacement, type AutoscaleStep } from './app/scheduling.js'
 
 export const APP_LABEL = 'edgeplane.io/app'
@@ -66,7 +67,8 @@ export interface AppControllerOptions {
 }
 
 export interface PoolPlanner {
-  poolSites(app: App): string[]
+  poolSites(app: App): readonly string[]
+  isPoolSite(app: App, site: string): boolean
   desired(app: App, site: string): number
   removable(app: App, site: string): string[]
 }
@@ -75,6 +77,9 @@ export class AppController {
   readonly queue: WorkQueue
   /** namespace/app → names of its instances, kept from the instance cache. */
   private owned = new Map<string, Set<string>>()
+  /** namespace/app → site → names of its instances there (a session app's partial reconcile reads one site). */
+  private ownedBySite = new Map<string, Map<string, Set<string>>>()
+  private changes: PoolChanges
   private revisions: Revisions | undefined
   private preemptions = new PreemptionLog()
   /** The scheduler's fleet, kept current from the caches (every instance at revision `*`). */
@@ -84,39 +89,65 @@ export class AppController {
     this.queue = new WorkQueue({ name: 'apps', clock: o.clock, log: o.log, reconcile: (k) => this.reconcile(k), dutyCycle: 0.5 })
     if (o.revisions) this.revisions = new Revisions(o.store, o.revisions)
     this.fleet = new FleetView(o)
+    this.changes = new PoolChanges(o.clock)
+  }
+
+  /** A session pool of the app changed in this site (the session service says so). */
+  poolChanged(key: string, site: string): void {
+    this.changes.pool(key, site)
+    this.queue.add(key)
+  }
+
+  /** Queues a full reconcile of the app. */
+  private fullReconcile(key: string): void {
+    this.changes.full(key)
+    this.queue.add(key)
+  }
+
+  private own(key: string, i: Instance): void {
+    let set = this.owned.get(key)
+    if (!set) this.owned.set(key, (set = new Set()))
+    set.add(i.metadata.name)
+    let sites = this.ownedBySite.get(key)
+    if (!sites) this.ownedBySite.set(key, (sites = new Map()))
+    let names = sites.get(i.spec.site)
+    if (!names) sites.set(i.spec.site, (names = new Set()))
+    names.add(i.metadata.name)
+  }
+
+  private disown(key: string, i: Instance): void {
+    this.owned.get(key)?.delete(i.metadata.name)
+    this.ownedBySite.get(key)?.get(i.spec.site)?.delete(i.metadata.name)
   }
 
   start(): void {
     const { apps, sites, nodes, instances } = this.o
     // The fleet's handlers first: the ones below start reconciles, which read it.
     this.fleet.attach()
-    apps.on((ev) => this.queue.add(keyOfApp(ev.object.metadata.namespace!, ev.object.metadata.name)))
+    apps.on((ev) => this.fullReconcile(keyOfApp(ev.object.metadata.namespace!, ev.object.metadata.name)))
     instances.on((ev, prev) => {
       const i = ev.object
       const key = keyOfApp(i.metadata.namespace!, i.spec.app)
-      let set = this.owned.get(key)
-      if (ev.type === 'DELETED') set?.delete(i.metadata.name)
-      else {
-        if (!set) this.owned.set(key, (set = new Set()))
-        set.add(i.metadata.name)
+      if (prev && prev.spec.site !== i.spec.site) this.disown(key, prev)
+      if (ev.type === 'DELETED') this.disown(key, i)
+      else this.own(key, i)
+      // Status changes matter only when readiness, phase or restarts (crash loops) moved. A session
+      // pool's instance concerns its site's pool (a full reconcile still follows within FULL_EVERY_MS).
+      if (ev.type !== 'MODIFIED' || prev?.status?.ready !== i.status?.ready || prev?.status?.phase !== i.status?.phase || prev?.status?.restarts !== i.status?.restarts) {
+        if (i.spec.sessionKey && (!prev || prev.spec.site === i.spec.site)) this.poolChanged(key, i.spec.site)
+        else this.fullReconcile(key)
       }
-      // Status changes matter only when readiness, phase or restarts (crash loops) moved.
-      if (ev.type !== 'MODIFIED' || prev?.status?.ready !== i.status?.ready || prev?.status?.phase !== i.status?.phase || prev?.status?.restarts !== i.status?.restarts) this.queue.add(key)
     })
-    const all = () => { for (const a of apps.list()) this.queue.add(keyOfApp(a.metadata.namespace!, a.metadata.name)) }
+    const all = () => { for (const a of apps.list()) this.fullReconcile(keyOfApp(a.metadata.namespace!, a.metadata.name)) }
     sites.on((ev, prev) => { if (ev.type !== 'MODIFIED' || !deepEqual(prev?.spec, ev.object.spec) || !deepEqual(prev?.metadata.labels, ev.object.metadata.labels)) all() })
     nodes.on((ev, prev) => {
       const n = ev.object
       if (ev.type !== 'MODIFIED' || !prev || isNodeReady(prev) !== isNodeReady(n) || !deepEqual(prev.status?.allocatable, n.status?.allocatable) || !deepEqual(prev.spec, n.spec)) all()
     })
-    for (const i of instances.list()) {
-      const key = keyOfApp(i.metadata.namespace!, i.spec.app)
-      if (!this.owned.has(key)) this.owned.set(key, new Set())
-      this.owned.get(key)!.add(i.metadata.name)
-    }
+    for (const i of instances.list()) this.own(keyOfApp(i.metadata.namespace!, i.spec.app), i)
     all()
     // Instances whose app is gone (deleted while the server was down) are cleaned up too.
-    for (const key of this.owned.keys()) this.queue.add(key)
+    for (const key of this.owned.keys()) this.fullReconcile(key)
   }
 
   private instancesOf(key: string): Instance[] {
@@ -124,11 +155,29 @@ export class AppController {
     return [...(this.owned.get(key) ?? [])].map((n) => this.o.instances.get(ns, n)).filter((i): i is Instance => !!i)
   }
 
+  private instancesIn(key: string, sites: Iterable<string>): Instance[] {
+    const [ns] = key.split('/')
+    const bySite = this.ownedBySite.get(key)
+    const out: Instance[] = []
+    for (const site of sites) for (const n of bySite?.get(site) ?? []) {
+      const i = this.o.instances.get(ns, n)
+      if (i) out.push(i)
+    }
+    return out
+  }
+
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const [ns, name] = key.split('/')
     const app = this.o.apps.get(ns, name)
+    // Only some of a session app's pools changed: those sites alone (before anything walks the app).
+    const only = app ? this.changes.take(key, !!app.spec.sessions && !!this.o.pools && poolsSettled(app)) : undefined
+    if (app && only) {
+      await this.reconcilePoolSites(app, key, only)
+      return { requeueAfterMs: this.changes.fullDueInMs(key) }
+    }
     const mine = this.instancesOf(key)
     if (!app) {
+      this.changes.forget(key)
       for (const i of mine) await this.deleteInstance(i)
       await this.revisions?.deleteAll(ns, name)
       this.preemptions.forget(key)
@@ -254,6 +303,32 @@ export class AppController {
     if (scale) waits.push(AUTOSCALE_SYNC_MS)
     if (scale?.decision.retryAt !== undefined) waits.push(Math.max(0, scale.decision.retryAt - now))
     return waits.length ? { requeueAfterMs: Math.min(...waits) } : undefined
+  }
+
+  /**
+   * A session app's pools in these sites only, when nothing else changed (poolsSettled): creates
+   * and removes pool instances there, at the app's current revision. The rollout, the other sites
+   * and the status wait for the next full reconcile (PoolChanges).
+   */
+  private async reconcilePoolSites(app: App, key: string, sites: ReadonlySet<string>): Promise<void> {
+    const fleet = this.fleet.attach()
+    const mine = this.instancesIn(key, sites)
+    const inProgress = replacementNames(mine)
+    const hidden = [...inProgress].map((n) => fleet.instance(n)).filter((p): p is PlacedInstance => p?.app === key)
+    let plan: Plan
+    for (const p of hidden) fleet.deleteInstance(p.name)
+    try {
+      plan = planPools(app, this.o.pools!, mine.filter((i) => !inProgress.has(i.metadata.name)), fleet, requestOf(app.spec.template), sites)
+    } finally {
+      for (const p of hidden) fleet.putInstance(p)
+    }
+    const revision = app.status!.revision!
+    await inChunks(plan.place, (p) => this.createInstance(app, p.node, p.site, revision, app.spec.template))
+    const removed = new Set(plan.remove)
+    await inChunks(mine.filter((x) => removed.has(x.metadata.name) || removed.has(x.metadata.annotations?.[REPLACES_ANNOTATION] ?? '')), async (i) => {
+      await this.deleteInstance(i)
+      this.o.events.record(app, 'Normal', 'Removed', `instance ${i.metadata.name} removed from node ${i.spec.node}`)
+    })
   }
 
   /**
@@ -437,25 +512,39 @@ function sitesOf(instances: Instance[], fleet: FleetIndex): Set<string> {
   return out
 }
 
+/**
+ * A session app whose pools may be replanned site by site: its status describes its current spec
+ * and no rollout is under way (the last good revision is the current one, so every site's target
+ * is that revision and a new pool instance takes it).
+ */
+function poolsSettled(app: App): boolean {
+  const st = app.status
+  return !!st?.revision && st.observedGeneration === app.metadata.generation && st.lastGoodRevision === st.revision
+}
+
 export function keyOfApp(namespace: string, name: string): string {
   return `${namespace}/${name}`
 }
 
 /**
  * Placement of a session app: each usable site gets the pool size the session service wants; idle
- * instances beyond it stop (only idle ones: a session is never cut short by scaling).
+ * instances beyond it stop (only idle ones: a session is never cut short by scaling). `only`: plan
+ * these sites alone (`occupants` are then theirs).
  */
-function planPools(app: App, pools: PoolPlanner, occupants: Instance[], fleet: FleetIndex, request: { cpu: number; memory: number }): Plan {
-  const sites = new Set(pools.poolSites(app))
+function planPools(app: App, pools: PoolPlanner, occupants: Instance[], fleet: FleetIndex, request: { cpu: number; memory: number }, only?: ReadonlySet<string>): Plan {
   const bySite = groupBySite(occupants)
-  const room = new NodeRoom(fleet, [...sites, ...bySite.keys()])
+  const planned = only ? [...only].sort() : [...new Set([...pools.poolSites(app), ...bySite.keys()])].sort()
+  const room = new NodeRoom(fleet, planned)
   const place: Plan['place'] = []
   const remove: string[] = []
   let unplaced = 0
-  for (const site of [...new Set([...sites, ...bySite.keys()])].sort()) {
+  let usable = 0
+  for (const site of planned) {
     const have = bySite.get(site) ?? []
+    const isPoolSite = pools.isPoolSite(app, site)
+    if (isPoolSite) usable++
     // A site that is down (or left the placement) keeps what it runs: no cold start to pay when it returns.
-    const want = sites.has(site) ? pools.desired(app, site) : have.length
+    const want = isPoolSite ? pools.desired(app, site) : have.length
     if (want > have.length) {
       for (let k = have.length; k < want; k++) {
         const node = room.nodesOf(site, request)[0]
@@ -468,6 +557,6 @@ function planPools(app: App, pools: PoolPlanner, occupants: Instance[], fleet: F
       remove.push(...pools.removable(app, site).filter((n) => names.has(n)).slice(0, have.length - want))
     }
   }
-  const message = unplaced ? `${unplaced} pool instance(s) do not fit on any node of their site` : `session pools on ${sites.size} site(s)`
+  const message = unplaced ? `${unplaced} pool instance(s) do not fit on any node of their site` : `session pools on ${usable} site(s)`
   return { place, remove, unplaced, reasons: unplaced ? { 'insufficient capacity': unplaced } : {}, message }
 }

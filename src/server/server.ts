@@ -144,7 +144,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const sessions = new SessionService({
     store, clock, log, apps, sites, nodes, instances, sessions: sessionCache, geo,
     connected: (node) => !!hub.stats.get(node)?.connected,
-    onPoolChange: (appKey) => appController.queue.add(appKey),
+    onPoolChange: (appKey, site) => appController.poolChanged(appKey, site),
   })
   appController = new AppController({
     store, clock, log, events, apps, sites, nodes, instances, revisions, pools: sessions,

@@ -1,7 +1,9 @@
 // One site's pool of an app's session instances, and the only writer of its slots: allocation is a
 // synchronous step on this object, so two requests can never take the same slot, and there is no
 // optimistic-lock retry storm (the store write that follows cannot conflict on the slot). Counts
-// are kept as slots change, so allocating and sizing cost O(instances), not O(slots).
+// are kept as slots change, so allocating and sizing cost O(instances), not O(slots). The pool
+// says when it gains or loses its last free ready slot, so the service can keep, per app, the set
+// of sites with a warm slot instead of asking every site's pool on each allocation.
 
 export interface PoolInstance {
   name: string
@@ -22,14 +24,25 @@ export class Pool {
   /** Callers waiting for a slot (cold start), first come first served. */
   readonly waiters: { sessionId: string; resolve: (slot: { instance: PoolInstance; slot: number } | undefined) => void }[] = []
   private activeCount = 0
+  private readyFree = 0
 
-  constructor(readonly appKey: string, readonly site: string) {}
+  /** `onWarm(true)` when the pool gets its first free ready slot, `onWarm(false)` when it loses its last. */
+  constructor(readonly appKey: string, readonly site: string, private onWarm?: (warm: boolean) => void) {}
+
+  private addReadyFree(delta: number): void {
+    if (!delta) return
+    const was = this.readyFree > 0
+    this.readyFree += delta
+    if (was !== this.readyFree > 0) this.onWarm?.(!was)
+  }
 
   /** Keeps slot assignments across updates; a resized instance keeps the slots that still exist. */
   upsert(i: Omit<PoolInstance, 'slots' | 'freeSlots' | 'idleSince'> & { slotCount: number }, now: number): void {
     const prev = this.instances.get(i.name)
+    const before = prev?.ready ? prev.freeSlots.length : 0
     if (prev && prev.slots.length === i.slotCount) {
       Object.assign(prev, { node: i.node, address: i.address, port: i.port, ready: i.ready })
+      this.addReadyFree((i.ready ? prev.freeSlots.length : 0) - before)
       return
     }
     if (prev) this.activeCount -= prev.slots.length - prev.freeSlots.length
@@ -38,6 +51,7 @@ export class Pool {
     for (let k = slots.length - 1; k >= 0; k--) if (slots[k] === null) freeSlots.push(k)
     this.activeCount += slots.length - freeSlots.length
     this.instances.set(i.name, { name: i.name, node: i.node, address: i.address, port: i.port, ready: i.ready, slots, freeSlots, idleSince: prev?.idleSince ?? now })
+    this.addReadyFree((i.ready ? freeSlots.length : 0) - before)
   }
 
   /** Removes an instance; returns the sessions it was hosting. */
@@ -46,6 +60,7 @@ export class Pool {
     this.instances.delete(name)
     const sessions = (inst?.slots ?? []).filter((s): s is string => s !== null)
     this.activeCount -= sessions.length
+    if (inst?.ready) this.addReadyFree(-inst.freeSlots.length)
     return sessions
   }
 
@@ -64,6 +79,7 @@ export class Pool {
     best.slots[slot] = sessionId
     best.idleSince = undefined
     this.activeCount++
+    this.addReadyFree(-1)
     return { instance: best, slot }
   }
 
@@ -77,6 +93,7 @@ export class Pool {
     i.freeSlots.splice(i.freeSlots.indexOf(slot), 1)
     i.idleSince = undefined
     this.activeCount++
+    if (i.ready) this.addReadyFree(-1)
     return true
   }
 
@@ -86,6 +103,7 @@ export class Pool {
     i.slots[slot] = null
     i.freeSlots.push(slot)
     this.activeCount--
+    if (i.ready) this.addReadyFree(1)
     if (i.freeSlots.length === i.slots.length) i.idleSince = now
   }
 
@@ -111,11 +129,7 @@ export class Pool {
     return n
   }
 
-  get freeReadySlots(): number {
-    let n = 0
-    for (const i of this.instances.values()) if (i.ready) n += i.freeSlots.length
-    return n
-  }
+  get freeReadySlots(): number { return this.readyFree }
 }
 
 /**

@@ -14,9 +14,11 @@ import type { Logger } from '../lib/log.js'
 import type { Cache } from '../store/cache.js'
 import type { Store } from '../store/types.js'
 import { siteReason } from '../scheduler/feasibility.js'
+import type { NodeInfo } from '../scheduler/types.js'
 import { isNodeReady, nodeInfo, siteInfo } from '../controllers/snapshot.js'
-import { distanceKm } from '../routing/policy.js'
 import type { GeoLocator, GeoPoint } from '../routing/types.js'
+import { closeness, unitVector, type UnitVector } from './nearest.js'
+import { WarmIndex } from './warm-index.js'
 import { desiredInstances, Pool, type PoolInstance } from './pool.js'
 import { signSessionToken } from './token.js'
 
@@ -49,7 +51,8 @@ export interface SessionView {
   reason?: string
 }
 
-interface Live { ns: string; app: string; site: string; instance: string; slot: number; expiresAt: number; sessionKey: string }
+/** An active session; `idemKey` is its entry in byKey (so ending it does not scan every key). */
+interface Live { ns: string; app: string; site: string; instance: string; slot: number; expiresAt: number; sessionKey: string; idemKey?: string }
 
 export interface SessionServiceOptions {
   store: Store
@@ -63,12 +66,17 @@ export interface SessionServiceOptions {
   geo: GeoLocator
   /** Connected right now (the link is up): a site is usable for sessions only then. */
   connected: (node: string) => boolean
-  /** A pool's wanted size changed: reconcile the app. */
-  onPoolChange: (appKey: string) => void
+  /** A pool's wanted size (or its instances' readiness) changed: reconcile the app, at least that site. */
+  onPoolChange: (appKey: string, site: string) => void
 }
+
+/** The sites a pool can use now, sorted, with their positions (null: no geo). */
+interface PoolSites { sites: string[]; pos: Map<string, UnitVector | null> }
 
 export class SessionService {
   private pools = new Map<string, Pool>()
+  /** appKey → sites whose pool has a free ready slot, kept by the pools as slots change. */
+  private warm = new Map<string, WarmIndex>()
   private live = new Map<string, Live>()
   private byKey = new Map<string, string | Promise<SessionView>>()
   private sweep: TimerHandle | undefined
@@ -89,8 +97,9 @@ export class SessionService {
         void this.end(s.metadata.name, 'Lost', 'its instance was gone when the server started', s)
         continue
       }
-      this.live.set(s.metadata.name, { ns: s.metadata.namespace!, app: s.spec.app, site: s.spec.site, instance: s.spec.instance, slot: s.spec.slot, expiresAt: Date.parse(s.status.expiresAt), sessionKey: inst.spec.sessionKey ?? '' })
-      if (s.spec.idempotencyKey) this.byKey.set(`${s.metadata.namespace}/${s.spec.app}/${s.spec.idempotencyKey}`, s.metadata.name)
+      const idemKey = s.spec.idempotencyKey ? `${s.metadata.namespace}/${s.spec.app}/${s.spec.idempotencyKey}` : undefined
+      this.live.set(s.metadata.name, { ns: s.metadata.namespace!, app: s.spec.app, site: s.spec.site, instance: s.spec.instance, slot: s.spec.slot, expiresAt: Date.parse(s.status.expiresAt), sessionKey: inst.spec.sessionKey ?? '', ...(idemKey ? { idemKey } : {}) })
+      if (idemKey) this.byKey.set(idemKey, s.metadata.name)
     }
     this.o.instances.on((ev, prev) => {
       if (ev.type === 'DELETED') this.onInstanceGone(ev.object, 'its instance was removed')
@@ -115,7 +124,16 @@ export class SessionService {
   private pool(appKey: string, site: string): Pool {
     const k = `${appKey}|${site}`
     let p = this.pools.get(k)
-    if (!p) { p = new Pool(appKey, site); this.pools.set(k, p) }
+    if (!p) {
+      let warm = this.warm.get(appKey)
+      if (!warm) this.warm.set(appKey, (warm = new WarmIndex()))
+      const index = warm
+      p = new Pool(appKey, site, (isWarm) => {
+        if (isWarm) index.add(site, this.sitesMemo.get(appKey)?.sites.pos.get(site))
+        else index.delete(site)
+      })
+      this.pools.set(k, p)
+    }
     return p
   }
 
@@ -134,7 +152,7 @@ export class SessionService {
       name: i.metadata.name, node: i.spec.node, address: port?.address ?? '', port: port?.port ?? 0,
       ready: !!i.status?.ready && !!port && i.status.phase === 'Running', slotCount: i.spec.slots ?? 1,
     }, this.o.clock.now())
-    if (pool.serveWaiters() > 0 || (notify && prev?.status?.ready !== i.status?.ready)) this.o.onPoolChange(appKey)
+    if (pool.serveWaiters() > 0 || (notify && prev?.status?.ready !== i.status?.ready)) this.o.onPoolChange(appKey, i.spec.site)
   }
 
   private onInstanceGone(i: Instance, why: string): void {
@@ -149,19 +167,27 @@ export class SessionService {
     for (const sid of inst?.slots ?? []) if (sid) void this.end(sid, 'Lost', why)
   }
 
-  private lastDesired = new Map<string, number>()
+  /** The size the app controller last planned each pool with (appKey|site). */
+  private planned = new Map<string, number>()
 
-  /** Wakes the app controller only when a pool's wanted size moved (not on every allocation). */
+  /**
+   * Wakes the app controller only when a pool's wanted size differs from the one it last planned
+   * with (not on every allocation, nor on the first allocation of each site).
+   */
   private notifyIfResized(app: App, site: string): void {
     const k = `${app.metadata.namespace}/${app.metadata.name}|${site}`
-    const d = this.desired(app, site)
-    if (this.lastDesired.get(k) === d) return
-    this.lastDesired.set(k, d)
-    this.o.onPoolChange(`${app.metadata.namespace}/${app.metadata.name}`)
+    if (this.planned.get(k) === this.wanted(app, site)) return
+    this.o.onPoolChange(`${app.metadata.namespace}/${app.metadata.name}`, site)
   }
 
-  /** Instances the app's pool in `site` should have (for the app controller). */
+  /** Instances the app's pool in `site` should have (for the app controller, which plans with it). */
   desired(app: App, site: string): number {
+    const d = this.wanted(app, site)
+    this.planned.set(`${app.metadata.namespace}/${app.metadata.name}|${site}`, d)
+    return d
+  }
+
+  private wanted(app: App, site: string): number {
     const cfg = SessionService.config(app)
     const pool = this.pools.get(`${app.metadata.namespace}/${app.metadata.name}|${site}`)
     return desiredInstances({ active: pool?.active ?? 0, waiting: pool?.waiters.length ?? 0, busyInstances: pool?.busyInstances ?? 0 }, cfg)
@@ -180,25 +206,48 @@ export class SessionService {
       .map((i) => i.name)
   }
 
-  private sitesMemo = new Map<string, { at: number; gen: number | undefined; sites: string[] }>()
+  private sitesMemo = new Map<string, { at: number; gen: number | undefined; sites: PoolSites }>()
 
-  /** The sites a pool can use, recomputed at most every 250 ms per app (this runs per allocation). */
+  /** The sites a pool can use, sorted. */
   poolSites(app: App): string[] {
+    return this.usableSites(app).sites
+  }
+
+  /** Whether the app's pool may use this site now (O(1): the controller asks it per changed site). */
+  isPoolSite(app: App, site: string): boolean {
+    return this.usableSites(app).pos.has(site)
+  }
+
+  /** Recomputed at most every 250 ms per app (this runs per allocation). */
+  private usableSites(app: App): PoolSites {
     const k = `${app.metadata.namespace}/${app.metadata.name}`
     const now = this.o.clock.now()
     const m = this.sitesMemo.get(k)
     if (m && m.gen === app.metadata.generation && now - m.at < 250) return m.sites
     const sites = this.computePoolSites(app)
     this.sitesMemo.set(k, { at: now, gen: app.metadata.generation, sites })
+    this.warm.get(k)?.refresh(sites.pos)
     return sites
   }
 
-  /** The sites a pool can use: matching the placement, with a ready, connected node. */
-  private computePoolSites(app: App): string[] {
-    const nodes = this.o.nodes.list().filter((n) => isNodeReady(n) && this.o.connected(n.metadata.name)).map(nodeInfo)
-    return this.o.sites.list().map(siteInfo)
-      .filter((s) => siteReason(s, app.spec.placement, nodes.filter((n) => n.site === s.name)) === null)
-      .map((s) => s.name).sort()
+  /** The sites a pool can use: matching the placement, with a ready, connected node. O(sites + nodes). */
+  private computePoolSites(app: App): PoolSites {
+    const bySite = new Map<string, NodeInfo[]>()
+    for (const n of this.o.nodes.list()) {
+      if (!isNodeReady(n) || !this.o.connected(n.metadata.name)) continue
+      const list = bySite.get(n.spec.site)
+      if (list) list.push(nodeInfo(n))
+      else bySite.set(n.spec.site, [nodeInfo(n)])
+    }
+    const sites: string[] = []
+    const pos = new Map<string, UnitVector | null>()
+    for (const s of this.o.sites.list()) {
+      const nodes = bySite.get(s.metadata.name)
+      if (!nodes || siteReason(siteInfo(s), app.spec.placement, nodes) !== null) continue
+      sites.push(s.metadata.name)
+      pos.set(s.metadata.name, s.spec.geo ? unitVector(s.spec.geo) : null)
+    }
+    return { sites: sites.sort(), pos }
   }
 
   async create(req: CreateSessionRequest, requestIp: string): Promise<SessionView> {
@@ -234,19 +283,23 @@ export class SessionService {
     const appKey = `${ns}/${app.metadata.name}`
     const clientIp = req.clientIp ?? requestIp
     const from = req.location ?? (isIP(clientIp) ? this.o.geo.locate(clientIp).point : undefined)
-    const sites = this.rank(this.poolSites(app), from)
-    if (!sites.length) throw new ApiError('Unavailable', `no site can host "${app.metadata.name}" now (no ready site matches its placement)`, { retryAfterSeconds: 5 })
+    const usable = this.usableSites(app)
+    if (!usable.sites.length) throw new ApiError('Unavailable', `no site can host "${app.metadata.name}" now (no ready site matches its placement)`, { retryAfterSeconds: 5 })
     const id = `s${randomBytes(8).toString('hex')}`
-    // Nearest site with a warm slot, falling back outward.
+    const here = from ? unitVector(from) : undefined
+    // The nearest usable site with a warm slot (what walking all sites outward would find first),
+    // among the sites that have one: no ranking of the whole fleet per allocation.
     let got: { pool: Pool; instance: PoolInstance; slot: number; start: 'warm' | 'cold' } | undefined
-    for (const site of sites) {
-      const pool = this.pool(appKey, site)
+    const best = this.warm.get(appKey)?.nearest(here)
+    if (best !== undefined) {
+      const pool = this.pool(appKey, best)
       const t = pool.take(id)
-      if (t) { got = { pool, ...t, start: 'warm' }; break }
+      if (t) got = { pool, ...t, start: 'warm' }
     }
     // None warm: a cold start at the nearest site that can still grow, within the deadline.
     const why: string[] = []
     if (!got) {
+      const sites = this.rank(usable, here)
       const growable = sites.find((site) => {
         const pool = this.pool(appKey, site)
         const full = pool.instances.size >= cfg.maxPerSite && pool.freeReadySlots === 0 && [...pool.instances.values()].every((i) => i.ready)
@@ -262,10 +315,10 @@ export class SessionService {
             const i = pool.waiters.indexOf(waiter)
             if (i >= 0) pool.waiters.splice(i, 1)
             resolve(undefined)
-            this.o.onPoolChange(appKey)
+            this.o.onPoolChange(appKey, growable)
           }, left)
           pool.waiters.push(waiter)
-          this.o.onPoolChange(appKey)
+          this.o.onPoolChange(appKey, growable)
         })
         if (slot) got = { pool, ...slot, start: 'cold' }
         else why.push(`${growable}: no warm slot, and a cold start did not finish within the ${req.deadlineMs ?? 2000} ms deadline (it goes on: retry shortly)`)
@@ -293,17 +346,17 @@ export class SessionService {
       got.pool.serveWaiters()
       throw err
     }
-    this.live.set(id, { ns, app: app.metadata.name, site: got.pool.site, instance: got.instance.name, slot: got.slot, expiresAt, sessionKey: inst.spec.sessionKey ?? '' })
+    this.live.set(id, { ns, app: app.metadata.name, site: got.pool.site, instance: got.instance.name, slot: got.slot, expiresAt, sessionKey: inst.spec.sessionKey ?? '', ...(req.idempotencyKey ? { idemKey: `${ns}/${app.metadata.name}/${req.idempotencyKey}` } : {}) })
     // The pool just lost a free slot: top it up, when that changes the size it wants.
     this.notifyIfResized(app, got.pool.site)
     return this.toView(session, true)
   }
 
-  private rank(sites: string[], from: GeoPoint | undefined): string[] {
-    const geo = (s: string) => this.o.sites.get(undefined, s)?.spec.geo
-    return sites
-      .map((s) => ({ s, d: from && geo(s) ? distanceKm(from, geo(s)!) : Infinity }))
-      .sort((a, b) => a.d - b.d || (a.s < b.s ? -1 : 1))
+  /** Every usable site, nearest first, ties by name (the cold path only). */
+  private rank(usable: PoolSites, here: UnitVector | undefined): string[] {
+    return usable.sites
+      .map((s) => ({ s, c: closeness(here, usable.pos.get(s) ?? undefined) }))
+      .sort((a, b) => b.c - a.c || (a.s < b.s ? -1 : 1))
       .map((x) => x.s)
   }
 
@@ -367,7 +420,7 @@ export class SessionService {
     const pool = this.pools.get(`${l.ns}/${l.app}|${l.site}`)
     pool?.free(l.instance, l.slot, id, this.o.clock.now())
     pool?.serveWaiters()
-    for (const [k, v] of this.byKey) if (v === id) this.byKey.delete(k)
+    if (l.idemKey && this.byKey.get(l.idemKey) === id) this.byKey.delete(l.idemKey)
     const app = this.o.apps.get(l.ns, l.app)
     if (app) this.notifyIfResized(app, l.site)
     return l
@@ -396,10 +449,18 @@ export class SessionService {
     }
   }
 
-  /** Ends sessions past their expiry (their slots free at once) and forgets ended ones after an hour. */
+  private lastGc = 0
+
+  /**
+   * Ends sessions past their expiry (their slots free at once), every second; deletes ended ones
+   * after an hour, checked once a minute (a walk of every session, too much to do every second).
+   */
   private expire(): void {
     const now = this.o.clock.now()
-    for (const [id, l] of [...this.live]) if (l.expiresAt <= now) void this.end(id, 'Expired', 'its time to live ran out')
+    // No copy of the map: end() deletes the entry at hand, which a Map iteration allows.
+    for (const [id, l] of this.live) if (l.expiresAt <= now) void this.end(id, 'Expired', 'its time to live ran out')
+    if (now - this.lastGc < 60_000) return
+    this.lastGc = now
     for (const s of this.o.sessions.list()) {
       if (s.status?.phase !== 'Active' && s.status?.endedAt && now - Date.parse(s.status.endedAt) > 3600_000) {
         void this.o.store.delete('Session', s.metadata.namespace, s.metadata.name).catch(() => undefined)

@@ -16,7 +16,7 @@ import { appObj, fleet, log, nodeObj, settle, siteObj, type Fleet } from '../con
 const PARIS = { lat: 48.85, lon: 2.35 }
 const TOKYO = { lat: 35.68, lon: 139.65 }
 
-interface Setup extends Fleet { svc: SessionService; c: AppController; sessions: Cache<Session>; settle: () => Promise<void>; readyAll: () => Promise<number>; pool: (site: string) => Promise<Instance[]> }
+interface Setup extends Fleet { down: Set<string>; svc: SessionService; c: AppController; sessions: Cache<Session>; settle: () => Promise<void>; readyAll: () => Promise<number>; pool: (site: string) => Promise<Instance[]> }
 
 /** Two sites, Paris and Tokyo, one node each; a session app with the given pool settings. */
 async function setup(t: TestContext, sessions: Partial<NonNullable<App['spec']['sessions']>>): Promise<Setup> {
@@ -27,10 +27,12 @@ async function setup(t: TestContext, sessions: Partial<NonNullable<App['spec']['
   await f.store.create(nodeObj('tokyo-1', 'tokyo'))
   const sessionCache = new Cache<Session>(f.store, 'Session')
   await sessionCache.start()
+  // Nodes whose link is down (not connected): their sites are not usable.
+  const down = new Set<string>()
   let c!: AppController
   const svc = new SessionService({
     store: f.store, clock: f.clock, log, apps: f.apps, sites: f.sites, nodes: f.nodes, instances: f.instances, sessions: sessionCache,
-    geo: createGeoLocator({ mmdbFile: null, rules: [] }), connected: () => true, onPoolChange: (k) => c.queue.add(k),
+    geo: createGeoLocator({ mmdbFile: null, rules: [] }), connected: (n) => !down.has(n), onPoolChange: (k, site) => c.poolChanged(k, site),
   })
   c = new AppController({ store: f.store, clock: f.clock, log, events: f.events, apps: f.apps, sites: f.sites, nodes: f.nodes, instances: f.instances, pools: svc })
   svc.start()
@@ -38,7 +40,7 @@ async function setup(t: TestContext, sessions: Partial<NonNullable<App['spec']['
   t.after(() => { c.stop(); svc.stop(); sessionCache.stop() })
   await f.store.create(appObj('game', { template: { runtime: 'process', command: 'game', stopGracePeriodSeconds: 1, ports: [{ name: 'ws', protocol: 'tcp' }] }, sessions: { ...sessions } as never }))
   const s: Setup = {
-    ...f, svc, c, sessions: sessionCache,
+    ...f, down, svc, c, sessions: sessionCache,
     settle: () => settle(f.store, [c.queue]),
     pool: async (site) => (await f.store.list<Instance>('Instance')).items.filter((i) => i.spec.site === site),
     // The agents' part: every instance runs and is ready on its own port.
@@ -81,6 +83,54 @@ test('pool: sizes follow demand; slots are handed out once, busy instances first
   assert.notEqual(third.instance.name, first.instance.name)
   p.take('s4')
   assert.equal(p.take('s5'), undefined, 'four slots, four sessions')
+})
+
+test('pool: says when it gains its first and loses its last free ready slot', () => {
+  const seen: boolean[] = []
+  const p = new Pool('default/game', 'paris', (warm) => seen.push(warm))
+  p.upsert({ name: 'a', node: 'n', address: 'x', port: 1, ready: false, slotCount: 2 }, 0)
+  assert.deepEqual(seen, [], 'not ready: no warm slot')
+  p.upsert({ name: 'a', node: 'n', address: 'x', port: 1, ready: true, slotCount: 2 }, 0)
+  assert.deepEqual(seen, [true])
+  p.take('s1')
+  assert.equal(p.freeReadySlots, 1)
+  p.take('s2')
+  assert.deepEqual(seen, [true, false])
+  p.free('a', 0, 's1', 1)
+  assert.deepEqual(seen, [true, false, true])
+  p.upsert({ name: 'a', node: 'n', address: 'x', port: 1, ready: true, slotCount: 3 }, 2)
+  assert.equal(p.freeReadySlots, 2, 'resized: the slot still held stays held')
+  p.upsert({ name: 'b', node: 'n', address: 'x', port: 2, ready: true, slotCount: 1 }, 2)
+  p.remove('a')
+  assert.equal(p.freeReadySlots, 1)
+  p.remove('b')
+  assert.deepEqual(seen, [true, false, true, false])
+  assert.equal(p.freeReadySlots, 0)
+})
+
+test('sessions: the nearest usable site with a warm slot, ties by name, then outward', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 1 })
+  // Two sites at the same place in Lyon (named so that creation order is not name order).
+  const LYON = { lat: 45.76, lon: 4.84 }
+  for (const site of ['lyon-b', 'lyon-a']) {
+    await s.store.create(siteObj(site, { geo: LYON }))
+    await s.store.create(nodeObj(`${site}-1`, site))
+  }
+  s.clock.advance(250) // the usable sites are recomputed at most every 250 ms
+  await s.settle()
+  await s.readyAll()
+  await s.settle()
+  assert.equal((await s.svc.create(near(LYON), '127.0.0.1')).site, 'lyon-a', 'a tie by name')
+  assert.equal((await s.svc.create(near(LYON), '127.0.0.1')).site, 'lyon-b')
+  s.down.add('paris-1')
+  s.clock.advance(250)
+  assert.equal((await s.svc.create(near(LYON), '127.0.0.1')).site, 'tokyo', 'paris has a warm slot but its node is not connected')
+  s.down.clear()
+  s.clock.advance(250)
+  assert.equal((await s.svc.create(near(LYON), '127.0.0.1')).site, 'paris')
+  await assert.rejects(s.svc.create(near(LYON, { deadlineMs: 1 }), '127.0.0.1'), (e: unknown) => isApiError(e, 'Unavailable'))
+  const other = await s.svc.create(near(TOKYO), '127.0.0.1').catch((e: unknown) => e)
+  assert.ok(isApiError(other, 'Unavailable'), 'every warm slot is taken')
 })
 
 test('sessions: a warm pool is kept in each site; 50 concurrent allocations never double-book', async (t) => {
@@ -170,6 +220,28 @@ test('sessions: idempotent retries, renew, release and expiry recycle the slot',
   assert.equal(released.phase, 'Released')
   const d = await s.svc.create(near(PARIS), '127.0.0.1')
   assert.equal(d.instance, c.instance)
+  await s.svc.release(d.id)
+  const retried = await s.svc.create(near(PARIS, { idempotencyKey: 'user-7' }), '127.0.0.1')
+  assert.notEqual(retried.id, a.id, 'an ended session frees its idempotency key')
+  assert.equal(retried.phase, 'Active')
+})
+
+test('sessions: many expire in one sweep; ended sessions are deleted after an hour', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 10, warmPerSite: 10, maxPerSite: 1, defaultTtlSeconds: 60 })
+  await s.readyAll()
+  await s.settle()
+  const made = await Promise.all(Array.from({ length: 5 }, () => s.svc.create(near(PARIS), '127.0.0.1')))
+  s.clock.advance(61_000)
+  await s.settle()
+  for (const v of made) assert.equal(s.svc.view(v.id).phase, 'Expired')
+  assert.equal((await s.svc.create(near(PARIS), '127.0.0.1')).site, 'paris', 'their slots were freed')
+  s.clock.advance(3_540_000) // an hour minus a minute after they ended
+  await s.settle()
+  assert.equal((await s.store.list<Session>('Session')).items.length, 6, 'kept for an hour')
+  s.clock.advance(120_000)
+  await s.settle()
+  const left = (await s.store.list<Session>('Session')).items
+  assert.deepEqual(left.map((x) => x.status?.phase), ['Expired'], 'the five ended an hour ago are gone; the sixth expired later and stays')
 })
 
 test('sessions: a restarted or removed instance loses its sessions, with the reason', async (t) => {
