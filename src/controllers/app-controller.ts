@@ -323,12 +323,17 @@ export class AppController {
       for (const p of hidden) fleet.putInstance(p)
     }
     const revision = app.status!.revision!
-    await inChunks(plan.place, (p) => this.createInstance(app, p.node, p.site, revision, app.spec.template))
-    const removed = new Set(plan.remove)
-    await inChunks(mine.filter((x) => removed.has(x.metadata.name) || removed.has(x.metadata.annotations?.[REPLACES_ANNOTATION] ?? '')), async (i) => {
-      await this.deleteInstance(i)
-      this.o.events.record(app, 'Normal', 'Removed', `instance ${i.metadata.name} removed from node ${i.spec.node}`)
-    })
+    const notes = new EventBatch(this.o.events, app)
+    try {
+      await inChunks(plan.place, (p) => this.createInstance(app, notes, p.node, p.site, revision, app.spec.template))
+      const removed = new Set(plan.remove)
+      await inChunks(mine.filter((x) => removed.has(x.metadata.name) || removed.has(x.metadata.annotations?.[REPLACES_ANNOTATION] ?? '')), async (i) => {
+        await this.deleteInstance(i)
+        notes.add('Removed', `instance ${i.metadata.name} removed from node ${i.spec.node}`)
+      })
+    } finally {
+      notes.flush()
+    }
   }
 
   /**
