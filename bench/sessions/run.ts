@@ -3,6 +3,7 @@
 //
 //   npx tsx bench/sessions/run.ts [--sites 3] [--allocations 20000] [--concurrency 32] [--cold 20]
 //   npx tsx bench/sessions/run.ts --hollow [--sites 1000] [--seed 1] [--allocations 20000] [--concurrency 32] [--cold 20]
+//   … [--rate 2000] [--rate-seconds 10]
 //
 // A real `edgeplane server` process (compiled, TLS, SQLite: every allocation is a durable Session
 // write). Real agents (default; in this process, to save memory) each run a warm pool of
@@ -14,6 +15,10 @@
 // Session is committed; each client asks from near one of the sites, in turn. Cold: a
 // scaled-to-zero app, one allocation at a time, each waiting for a fresh instance to start and be
 // ready (real agents: a process and its readiness probe; hollow: the simulated delays).
+// --rate R: after the warm run at full speed, a fixed-rate warm run (open loop, as wrk2): allocation
+// k is due at k/R s and its latency counts from then, so time spent queued behind a slow answer is
+// counted (no coordinated omission). This is the p99 at R allocations/s; the full-speed run's p99 is
+// the one at saturation, where two shared cores hold the server, the clients and the fleet.
 // BENCH_PROFILE=DIR writes a CPU profile of the server there.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -34,6 +39,8 @@ const N = opt('allocations', 20000)
 const C = opt('concurrency', 32)
 const COLD = opt('cold', 20)
 const SEED = String(opt('seed', 1))
+const RATE = opt('rate', 0)
+const RATE_SECONDS = opt('rate-seconds', 10)
 const log = createLogger('bench', 'silent')
 const dir = mkdtempSync(join(tmpdir(), 'ep-bench-sessions-'))
 let server: ServerProc | undefined
@@ -113,7 +120,7 @@ async function main(): Promise<void> {
   }
   const apply = (obj: unknown) => http.request('PATCH', `/apis/edgeplane.io/v1/namespaces/default/apps/${(obj as { metadata: { name: string } }).metadata.name}`, obj, undefined, 'application/apply-patch+yaml')
   // Enough warm slots for every allocation: 2 instances per site of 5,000 slots each.
-  const perSite = Math.ceil(N / SITES)
+  const perSite = Math.ceil((N + Math.round(RATE * RATE_SECONDS)) / SITES)
   await apply(gameApp('warm', { slotsPerInstance: 5000, warmPerSite: perSite, maxPerSite: Math.ceil(perSite / 5000) + 1, defaultTtlSeconds: 3600 }))
   // Hollow: a site whose pool instance is stuck (see BENCHMARKS.md: a node that misses heartbeats
   // without losing its link keeps its instances Unknown) is reported, not waited for forever.
@@ -166,6 +173,32 @@ async function main(): Promise<void> {
     serverCpuUsPerAllocation: Math.round(cpuPerAlloc * 1000), perServerCoreSecond: Math.round(1000 / cpuPerAlloc),
   }
 
+  // Fixed rate (--rate): each allocation starts when it is due, whether or not earlier ones answered.
+  let fixedRate: { rate: number; allocations: number; failed: number; achievedPerSecond: number; p50Ms: number; p99Ms: number; maxMs: number } | undefined
+  if (RATE > 0) {
+    const total = Math.round(RATE * RATE_SECONDS)
+    const rl: number[] = []
+    let rFailed = 0
+    const start = performance.now()
+    const runs: Promise<void>[] = []
+    for (let k = 0; k < total; k++) {
+      const due = start + (k * 1000) / RATE
+      const wait = due - performance.now()
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait))
+      runs.push(alloc('warm', k, 1000).then((r) => {
+        if (r.ok && r.start === 'warm') rl.push(performance.now() - due)
+        else rFailed++
+      }))
+    }
+    await Promise.all(runs)
+    const took = (performance.now() - start) / 1000
+    rl.sort((a, b) => a - b)
+    fixedRate = {
+      rate: RATE, allocations: rl.length, failed: rFailed, achievedPerSecond: Math.round(rl.length / took),
+      p50Ms: +pct(rl, 50).toFixed(2), p99Ms: +pct(rl, 99).toFixed(2), maxMs: +rl[rl.length - 1].toFixed(2),
+    }
+  }
+
   // Cold: scaled to zero; each allocation waits for a new instance (process start + readiness).
   await apply(gameApp('cold', { slotsPerInstance: 1, warmPerSite: 0, maxPerSite: COLD + 1, defaultTtlSeconds: 3600 }))
   const coldLat: number[] = []
@@ -177,10 +210,11 @@ async function main(): Promise<void> {
   const cold = { allocations: coldLat.length, p50Ms: Math.round(pct(coldLat, 50)), p99Ms: Math.round(pct(coldLat, 99)) }
 
   const mode = HOLLOW ? 'hollow' : 'real'
-  const result = { bench: 'sessions', mode, sites: SITES, poolsNotReady, concurrency: C, cpus: cpus().length, loadavg: load(), warmLoad, node: process.version, date: new Date().toISOString(), warm, cold }
+  const result = { bench: 'sessions', mode, sites: SITES, poolsNotReady, concurrency: C, cpus: cpus().length, loadavg: load(), warmLoad, node: process.version, date: new Date().toISOString(), warm, fixedRate, cold }
   console.log(`edgeplane sessions bench: ${SITES} sites (${HOLLOW ? `hollow nodes from src/sim, seed ${SEED}` : 'real agents, examples/game instances'}), ${C} concurrent clients over HTTPS, ${cpus().length} CPUs, load ${result.loadavg}`)
   console.log(`warm: ${warm.allocations} allocations at ${warm.perSecond}/s, p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms (${failed} not warm or failed; load ${warmLoad})   [target ≥ 2,000/s, p99 ≤ 20 ms]`)
   console.log(`      server CPU ${warm.serverCpuUsPerAllocation} µs per allocation: ~${warm.perServerCoreSecond} allocations/s per server core (the load generator and ${HOLLOW ? 'the hollow fleet' : 'agents'} share the 2 cores)`)
+  if (fixedRate) console.log(`fixed rate: ${fixedRate.allocations} allocations due at ${fixedRate.rate}/s (achieved ${fixedRate.achievedPerSecond}/s), p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms, max ${fixedRate.maxMs} ms from when each was due (${fixedRate.failed} not warm or failed)   [target p99 ≤ 20 ms]`)
   console.log(`cold: ${cold.allocations} allocations, p50 ${cold.p50Ms} ms, p99 ${cold.p99Ms} ms (${HOLLOW ? 'simulated start: Running after 200 ms, ready 500 ms later' : 'process start + readiness probe'})`)
   console.log(`anchors (published): Agones ~300–400 allocations/s (googleforgames/agones#4149) with 500 ms allocation batching (#3635); Fly.io machines start in ~300 ms`)
   console.log(JSON.stringify(result))
