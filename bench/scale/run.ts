@@ -329,9 +329,21 @@ async function main(): Promise<void> {
     const before = fleet!.stats()
     const restartsBefore = [...insts.items.values()].reduce((s, v) => s + v.restarts, 0)
     const hwmFirst = sample(server.pid!).hwm
+    // Why the links redialed during the storm, and when after the kill (the backoff is the agents').
+    const redials = new Map<string, { n: number; lastS: number; maxDelayS: number }>()
+    let tKill = performance.now()
+    const onRedial = (_n: unknown, reason: string, delayMs: number) => {
+      const key = reason.replace(/\d+\.\d+\.\d+\.\d+:\d+/g, 'ADDR')
+      const r = redials.get(key) ?? { n: 0, lastS: 0, maxDelayS: 0 }
+      r.n++
+      r.lastS = secs(performance.now() - tKill)
+      r.maxDelayS = Math.max(r.maxDelayS, delayMs / 1000)
+      redials.set(key, r)
+    }
+    fleet!.on('redial', onRedial)
     server.kill('SIGKILL')
     await new Promise((r) => server!.once('exit', r))
-    const tKill = performance.now()
+    tKill = performance.now()
     await until('the sim saw every link drop', () => fleet!.stats().connected === 0, 120_000)
     const restarted = await startServerProc(`127.0.0.1:${port}`)
     server = restarted.proc
@@ -353,6 +365,7 @@ async function main(): Promise<void> {
       unacked: fleet!.nodes.filter((n) => !(n.connected && n.ackedVersion === n.version)).slice(0, 5).map((n) => n.stats()),
     }))
     const s1 = sample(server.pid!)
+    fleet!.off('redial', onRedial)
     const after = fleet!.stats()
     const restartsAfter = [...insts.items.values()].reduce((s, v) => s + v.restarts, 0)
     result.storm = {
@@ -361,8 +374,10 @@ async function main(): Promise<void> {
       instancesStarted: after.instancesStarted - before.instancesStarted, instancesStopped: after.instancesStopped - before.instancesStopped,
       resyncs: after.resyncs - before.resyncs,
       serverCpuS: secs(s1.cpuMs - s0.cpuMs), serverCpuPct: +cpuPct(s0, s1).toFixed(0), serverPeakRssMiB: MiB(s1.hwm), firstServerPeakRssMiB: MiB(hwmFirst), load: load(),
+      redials: Object.fromEntries([...redials].sort((a, b) => b[1].n - a[1].n).slice(0, 8)),
     }
     const st = result.storm
+    for (const [why, r] of [...redials].sort((a, b) => b[1].n - a[1].n).slice(0, 8)) console.log(`   redials: ${r.n} × "${why}", the last ${r.lastS} s after the kill, backoff up to ${r.maxDelayS} s`)
     console.log(`e. reconnect storm: server down ${st.downS} s; all ${NODES} links up ${st.allLinksUpS} s after it started, converged ${st.convergedS} s; instance restarts ${st.instanceRestarts} (started ${st.instancesStarted}, stopped ${st.instancesStopped}); server CPU ${st.serverCpuS} s, peak RSS ${st.serverPeakRssMiB} MiB; load ${load()}`)
   }
 

@@ -18,6 +18,8 @@ export interface LinkClientOptions {
   onMessage: (msg: ServerMessage) => void
   onUp?: () => void
   onDown?: (reason: string) => void
+  /** Each redial with why the connection ended or failed, and the backoff before it. */
+  onRedial?: (reason: string, delayMs: number) => void
   backoff?: { initialMs: number; maxMs: number }
   ca?: string
   /** Extra options for the WebSocket (the fleet simulator turns off automatic pongs). */
@@ -62,7 +64,7 @@ export class LinkClient {
     if (this.stopped) return
     if (this.o.canDial && !this.o.canDial()) {
       this.lastError = 'network unreachable'
-      this.scheduleRedial()
+      this.scheduleRedial(this.lastError)
       return
     }
     const ws = new WebSocket(linkUrl(this.o.serverUrl), {
@@ -118,7 +120,7 @@ export class LinkClient {
         this.o.log.warn({ reason: why }, 'link down')
         this.o.onDown?.(why)
       }
-      this.scheduleRedial()
+      this.scheduleRedial(why)
     })
   }
 
@@ -131,9 +133,10 @@ export class LinkClient {
     }, this.heartbeatMs * 3)
   }
 
-  private scheduleRedial(): void {
+  private scheduleRedial(reason: string): void {
     if (this.stopped) return
     const delay = backoffDelay(this.attempt++, this.o.backoff ?? LINK_BACKOFF, this.o.random)
+    this.o.onRedial?.(reason, delay)
     this.o.log.debug({ delay, attempt: this.attempt }, 'redialing')
     this.retry = this.o.clock.setTimeout(() => this.dial(), delay)
   }

@@ -267,6 +267,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         ticker: fleet.ticker, random, log, backoff: o.backoff, runtime, statusBatchMs: o.statusBatchMs ?? 250, counters: fleet.counters,
         onAck: (n, v) => fleet.emit('ack', n, v),
         onLink: (n, up, reason) => fleet.emit('link', n, up, reason),
+        onRedial: (n, reason, delayMs) => fleet.emit('redial', n, reason, delayMs),
       })
       fleet.add(node)
       node.start()

@@ -62,6 +62,8 @@ export interface HollowNodeOptions {
   counters: FleetCounters
   onAck?: (node: HollowNode, version: number) => void
   onLink?: (node: HollowNode, up: boolean, reason?: string) => void
+  /** Each redial of the link, with why the last connection or attempt ended. */
+  onRedial?: (node: HollowNode, reason: string, delayMs: number) => void
 }
 
 interface SimInstance {
@@ -140,6 +142,7 @@ export class HollowNode {
         this.o.counters.linkDowns++
         this.o.onLink?.(this, false, reason)
       },
+      onRedial: (reason, delayMs) => { if (this.link === link) this.o.onRedial?.(this, reason, delayMs) },
       ...(this.o.backoff ? { backoff: this.o.backoff } : {}),
       ...(this.o.ca ? { ca: this.o.ca } : {}),
       // Pongs are ours to send, so that latency, loss and silence apply to them too.
