@@ -32,8 +32,8 @@ export interface ServerProc { url: string; proc: ChildProcess; stderr: () => str
 
 /**
  * Starts `edgeplane server` (from source through tsx, or compiled) and resolves once it listens.
- * BENCH_SERVER_STDERR=FILE appends the server's stderr (its log) to FILE; BENCH_SERVER_LOG_LEVEL sets
- * its log level (default error).
+ * BENCH_SERVER_LOG=FILE appends the server's log (JSON lines on stdout) and its stderr to FILE;
+ * BENCH_SERVER_LOG_LEVEL sets its log level (default error).
  */
 export function startServerProc(o: ServerProcOptions): Promise<ServerProc> {
   const nodeFlags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []
@@ -43,11 +43,13 @@ export function startServerProc(o: ServerProcOptions): Promise<ServerProc> {
   const needed = o.links + 4096
   const lim = fileLimit()
   const [cmd, cmdArgs] = lim && lim.soft >= needed ? [process.execPath, args] : ['prlimit', [`--nofile=${Math.max(needed, 65536)}`, process.execPath, ...args]]
-  const proc = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { UV_THREADPOOL_SIZE: '16', ...process.env, EDGEPLANE_LOG_LEVEL: o.logLevel ?? process.env.BENCH_SERVER_LOG_LEVEL ?? 'error' } })
+  const logFile = process.env.BENCH_SERVER_LOG
+  const proc = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['ignore', logFile ? 'pipe' : 'ignore', 'pipe'], env: { UV_THREADPOOL_SIZE: '16', ...process.env, EDGEPLANE_LOG_LEVEL: o.logLevel ?? process.env.BENCH_SERVER_LOG_LEVEL ?? 'error' } })
   let stderr = ''
+  if (logFile) proc.stdout!.on('data', (d) => appendFileSync(logFile, d))
   return new Promise((res, rej) => {
     proc.stderr!.on('data', (d) => {
-      if (process.env.BENCH_SERVER_STDERR) appendFileSync(process.env.BENCH_SERVER_STDERR, d)
+      if (logFile) appendFileSync(logFile, d)
       stderr = (stderr + d).slice(-20_000)
       const m = /listening on (https:\S+)/.exec(stderr)
       if (m) res({ url: m[1], proc, stderr: () => stderr })

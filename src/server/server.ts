@@ -6,6 +6,7 @@ import type { App, Instance, Node, Revision, Session, Site } from '../api/kinds/
 import { LINK_ADMISSION_RATE, LINK_BACKOFF } from '../api/link.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import { createLogger, type Logger } from '../lib/log.js'
+import { watchLoopLag } from '../lib/loop-lag.js'
 import { Cache } from '../store/cache.js'
 import { sqliteStoreIn } from '../store/open.js'
 import type { Store } from '../store/types.js'
@@ -184,12 +185,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   }
 
+  const stopLagWatch = watchLoopLag(log)
   let closed = false
   return {
     url, host: addr.address, port: addr.port, store, tokens, hub, app, adminTokenPath: admin.path, routing, dns, ca: tls?.ca, caFingerprint: tls?.caFingerprint,
     controllers: { apps: appController, nodes: nodeLifecycle, sites: siteStatus },
     statusWriter,
     async close() {
+      stopLagWatch()
       if (closed) return
       closed = true
       compactor.cancel()
