@@ -64,6 +64,8 @@ export interface AppControllerOptions {
   demand?: (app: App) => DemandPoint[]
   /** What the gateways measure of a host now (requests/s, requests in flight), for autoscale. */
   observed?: (host: string) => Observed
+  /** The random part of a new instance's name (default: 8 random hex digits). */
+  nameSuffix?: () => string
 }
 
 export interface PoolPlanner {
@@ -72,6 +74,12 @@ export interface PoolPlanner {
   desired(app: App, site: string): number
   removable(app: App, site: string): string[]
 }
+
+/** Tries at a free instance name before the create's AlreadyExists is the reconcile's error. */
+const NAME_ATTEMPTS = 5
+
+/** 8 random hex digits: 4 billion names per app, so collisions are rare (and retried). */
+const randomSuffix = () => randomBytes(4).toString('hex')
 
 export class AppController {
   readonly queue: WorkQueue
@@ -378,16 +386,30 @@ export class AppController {
     const inst: Instance = {
       apiVersion: API_VERSION, kind: 'Instance',
       metadata: {
-        name: `${name.slice(0, 56)}-${randomBytes(3).toString('hex')}`, namespace: app.metadata.namespace,
+        name: this.instanceName(name), namespace: app.metadata.namespace,
         labels: { [APP_LABEL]: name, [REVISION_LABEL]: revision },
         ...(replaces ? { annotations: { [REPLACES_ANNOTATION]: replaces } } : {}),
       },
       spec: { app: name, revision, node, site, template, ...session },
     }
-    await this.o.store.create(inst)
+    // A random name can still be taken (an app of 10,000 instances with 6 hex digits collided in
+    // almost every placement, and the failed create ended the reconcile): draw again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.o.store.create(inst)
+        break
+      } catch (err) {
+        if (!isApiError(err, 'AlreadyExists') || attempt >= NAME_ATTEMPTS) throw err
+        inst.metadata.name = this.instanceName(name)
+      }
+    }
     notes.add(replaces ? 'Replacing' : 'Placed', replaces
       ? `instance ${inst.metadata.name} (revision ${revision}) starting on node ${node} to replace ${replaces}`
       : `instance ${inst.metadata.name} (revision ${revision}) placed on node ${node} in site ${site}`)
+  }
+
+  private instanceName(app: string): string {
+    return `${app.slice(0, 54)}-${(this.o.nameSuffix ?? randomSuffix)()}`
   }
 
   /** Deletes an instance; false when it was already gone. */

@@ -6,6 +6,7 @@ import type { App, AppSpec, Instance } from '../../src/api/kinds/index.js'
 import { getCondition } from '../../src/api/meta.js'
 import { templateRevision } from '../../src/api/revision.js'
 import { APP_LABEL, AppController, REVISION_LABEL } from '../../src/controllers/app-controller.js'
+import type { Logger } from '../../src/lib/log.js'
 import { appObj, eventsOf, fleet, instanceObj, log, markReady, nodeObj, settle, siteObj, template, type Fleet } from './helpers.js'
 
 interface Setup extends Fleet {
@@ -17,14 +18,14 @@ interface Setup extends Fleet {
 }
 
 /** n sites s0..s(n-1), one ready node each (sX-n0), then a started controller. */
-async function setup(t: TestContext, opts: { sites?: number; before?: (f: Fleet) => Promise<void> } = {}): Promise<Setup> {
+async function setup(t: TestContext, opts: { sites?: number; before?: (f: Fleet) => Promise<void>; nameSuffix?: () => string; log?: Logger } = {}): Promise<Setup> {
   const f = await fleet(t)
   for (let i = 0; i < (opts.sites ?? 3); i++) {
     await f.store.create(siteObj(`s${i}`))
     await f.store.create(nodeObj(`s${i}-n0`, `s${i}`))
   }
   await opts.before?.(f)
-  const c = new AppController({ store: f.store, clock: f.clock, log, events: f.events, apps: f.apps, sites: f.sites, nodes: f.nodes, instances: f.instances })
+  const c = new AppController({ store: f.store, clock: f.clock, log: opts.log ?? log, events: f.events, apps: f.apps, sites: f.sites, nodes: f.nodes, instances: f.instances, ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}) })
   c.start()
   t.after(() => c.stop())
   const s: Setup = {
@@ -47,6 +48,20 @@ function perSite(list: Instance[]): Record<string, number> {
   return out
 }
 
+test('app controller: a new instance whose random name is taken is created under another name', async (t) => {
+  // The first two draws collide (with each other, in one chunk of creates), the third does not.
+  const draws = ['aaaaaaaa', 'aaaaaaaa', 'bbbbbbbb', 'cccccccc']
+  const warnings: string[] = []
+  const capture: Logger = Object.create(log, { warn: { value: (_obj: unknown, msg: string) => warnings.push(msg) } })
+  const s = await setup(t, { sites: 2, nameSuffix: () => draws.shift()!, log: capture })
+  await s.store.create(appObj('web', { replicas: 2 }))
+  await s.settle()
+  const names = (await s.mine()).map((i) => i.metadata.name).sort()
+  assert.deepEqual(names, ['web-aaaaaaaa', 'web-bbbbbbbb'])
+  assert.equal((await s.app()).status?.replicas, 2)
+  assert.deepEqual(warnings, [], 'the reconcile did not fail on the taken name')
+})
+
 test('app controller: an App becomes spec.replicas Instances spread over the sites', async (t) => {
   const s = await setup(t)
   await s.store.create(appObj('web', { replicas: 5 }))
@@ -62,7 +77,7 @@ test('app controller: an App becomes spec.replicas Instances spread over the sit
     assert.equal(i.spec.revision, rev)
     assert.equal(i.spec.node, `${i.spec.site}-n0`)
     assert.deepEqual(i.spec.template, template())
-    assert.match(i.metadata.name, /^web-[0-9a-f]{6}$/)
+    assert.match(i.metadata.name, /^web-[0-9a-f]{8}$/)
   }
   const app = await s.app()
   assert.equal(app.status?.replicas, 5)
