@@ -349,6 +349,7 @@ async function main(): Promise<void> {
     server = restarted.proc
     const tUp = performance.now()
     const s0 = sample(server.pid!)
+    const b0 = sample(process.pid)
     const tLinks = await until('every link back', () => fleet!.stats().connected === NODES, 600_000)
     // Converged: the server's watch shows every Node Ready with its link up and every instance
     // Running and ready, and every node holds (and acked) the version the server sends it.
@@ -365,6 +366,7 @@ async function main(): Promise<void> {
       unacked: fleet!.nodes.filter((n) => !(n.connected && n.ackedVersion === n.version)).slice(0, 5).map((n) => n.stats()),
     }))
     const s1 = sample(server.pid!)
+    const b1 = sample(process.pid)
     fleet!.off('redial', onRedial)
     const after = fleet!.stats()
     const restartsAfter = [...insts.items.values()].reduce((s, v) => s + v.restarts, 0)
@@ -373,12 +375,12 @@ async function main(): Promise<void> {
       instanceRestarts: after.instanceRestarts - before.instanceRestarts + (restartsAfter - restartsBefore),
       instancesStarted: after.instancesStarted - before.instancesStarted, instancesStopped: after.instancesStopped - before.instancesStopped,
       resyncs: after.resyncs - before.resyncs,
-      serverCpuS: secs(s1.cpuMs - s0.cpuMs), serverCpuPct: +cpuPct(s0, s1).toFixed(0), serverPeakRssMiB: MiB(s1.hwm), firstServerPeakRssMiB: MiB(hwmFirst), load: load(),
+      serverCpuS: secs(s1.cpuMs - s0.cpuMs), serverCpuPct: +cpuPct(s0, s1).toFixed(0), simCpuS: secs(b1.cpuMs - b0.cpuMs), simCpuPct: +cpuPct(b0, b1).toFixed(0), serverPeakRssMiB: MiB(s1.hwm), firstServerPeakRssMiB: MiB(hwmFirst), load: load(),
       redials: Object.fromEntries([...redials].sort((a, b) => b[1].n - a[1].n).slice(0, 8)),
     }
     const st = result.storm
     for (const [why, r] of [...redials].sort((a, b) => b[1].n - a[1].n).slice(0, 8)) console.log(`   redials: ${r.n} × "${why}", the last ${r.lastS} s after the kill, backoff up to ${r.maxDelayS} s`)
-    console.log(`e. reconnect storm: server down ${st.downS} s; all ${NODES} links up ${st.allLinksUpS} s after it started, converged ${st.convergedS} s; instance restarts ${st.instanceRestarts} (started ${st.instancesStarted}, stopped ${st.instancesStopped}); server CPU ${st.serverCpuS} s, peak RSS ${st.serverPeakRssMiB} MiB; load ${load()}`)
+    console.log(`e. reconnect storm: server down ${st.downS} s; all ${NODES} links up ${st.allLinksUpS} s after it started, converged ${st.convergedS} s; instance restarts ${st.instanceRestarts} (started ${st.instancesStarted}, stopped ${st.instancesStopped}); server CPU ${st.serverCpuS} s (${st.serverCpuPct}%), sim CPU ${st.simCpuS} s (${st.simCpuPct}%), peak RSS ${st.serverPeakRssMiB} MiB; load ${load()}`)
   }
 
   const final = sample(server.pid!)
