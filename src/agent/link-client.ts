@@ -2,6 +2,8 @@
 // desired version it holds, and redials forever with exponential backoff and full jitter so a
 // restarted server is not stormed. A server that stops pinging is treated as gone.
 import WebSocket from 'ws'
+import { isIP } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import { decodeServerMessage, LINK_BACKOFF, LINK_PATH, sendLinkText, MAX_LINK_MESSAGE_BYTES, type AgentMessage, type HelloMessage, type ServerMessage } from '../api/link.js'
 import type { Clock, TimerHandle } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
@@ -51,6 +53,8 @@ export class LinkClient {
   private watchdog: TimerHandle | undefined
   private heartbeatMs = 15_000
   private lastError = ''
+  /** The last TLS session the server gave (a ticket), offered at the next dial. */
+  private tlsSession: Buffer | undefined
 
   constructor(private o: LinkClientOptions) {}
 
@@ -67,12 +71,15 @@ export class LinkClient {
       this.scheduleRedial(this.lastError)
       return
     }
-    const ws = new WebSocket(linkUrl(this.o.serverUrl), {
+    const url = linkUrl(this.o.serverUrl)
+    const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.o.credential()}` },
       perMessageDeflate: { threshold: 256 },
       maxPayload: MAX_LINK_MESSAGE_BYTES,
       handshakeTimeout: 10_000,
       ...(this.o.ca ? { ca: this.o.ca } : {}),
+      // (ws calls it with the TLS options; its typings name net.createConnection's overloads.)
+      ...(url.startsWith('wss:') ? { createConnection: ((opts: ConnectionOptions) => this.tlsConnect(opts)) as unknown as WebSocket.ClientOptions['createConnection'] } : {}),
       ...this.o.socketOptions,
     })
     this.ws = ws
@@ -122,6 +129,23 @@ export class LinkClient {
       }
       this.scheduleRedial(why)
     })
+  }
+
+  /**
+   * As ws connects, offering the last TLS session: a redial (a server restart included: the server
+   * keeps its ticket keys) resumes it, without the certificate exchange and its verification.
+   */
+  private tlsConnect(opts: ConnectionOptions): TLSSocket {
+    const host = opts.host ?? ''
+    const sock = tlsConnect({
+      ...opts,
+      // ws's own connect drops the request path (tls.connect would take it for a socket file).
+      path: undefined,
+      servername: opts.servername ?? (isIP(host) ? '' : host),
+      ...(this.tlsSession ? { session: this.tlsSession } : {}),
+    })
+    sock.on('session', (session: Buffer) => { this.tlsSession = session })
+    return sock
   }
 
   private armWatchdog(): void {

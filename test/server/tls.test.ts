@@ -90,3 +90,30 @@ test('node credentials rotate; the old one stops working after a short overlap',
   assert.equal(rotationDue(c, clock.now() + 1999_000), false)
   assert.equal(rotationDue(c, clock.now() + 2001_000), true)
 })
+
+test('TLS sessions resume across a server restart (the ticket keys are kept in DATA_DIR/pki)', async (t) => {
+  const { connect } = await import('node:tls')
+  const { statSync } = await import('node:fs')
+  const dir = tmp(t)
+  const store = openStore({ driver: 'memory' })
+  /** One TLS connection to url offering session: whether it was resumed, and the ticket a full handshake gave. */
+  const handshake = async (url: string, ca: string, session?: Buffer) => {
+    const { port } = new URL(url)
+    const sock = connect({ host: '127.0.0.1', port: Number(port), ca, servername: '', ...(session ? { session } : {}) })
+    const ticket = new Promise<Buffer>((r) => sock.once('session', r))
+    await new Promise((r, j) => { sock.once('secureConnect', r); sock.once('error', j) })
+    const reused = sock.isSessionReused()
+    const got = reused ? undefined : await ticket
+    sock.destroy()
+    return { reused, session: got }
+  }
+  let srv = await startServer({ dataDir: dir, listen: '127.0.0.1:0', store, log })
+  assert.equal(statSync(join(dir, 'pki', 'ticket.key')).mode & 0o777, 0o600)
+  const first = await handshake(srv.url, srv.ca!)
+  assert.equal(first.reused, false)
+  await srv.close()
+  srv = await startServer({ dataDir: dir, listen: '127.0.0.1:0', store: openStore({ driver: 'memory' }), log })
+  t.after(() => srv.close())
+  const again = await handshake(srv.url, srv.ca!, first.session!)
+  assert.equal(again.reused, true, 'the restarted server resumed the session')
+})
