@@ -28,7 +28,7 @@ import { DnsServer } from '../routing/dns/server.js'
 import { SessionService } from '../sessions/service.js'
 import { VERSION } from '../version.js'
 import { ensurePki, loadOperatorTls, serverNames } from './tls/pki.js'
-import { ensureTicketKeys, TICKET_LIFETIME_SECONDS } from './tls/ticket-keys.js'
+import { ticketOptions } from './tls/ticket-keys.js'
 import { ensurePeerKey } from './peer-key.js'
 
 export interface ServerOptions {
@@ -168,7 +168,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compactor = startCompactor(store, clock, log)
 
   const streams = new Set<() => void>()
-  const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key, ticketKeys: ensureTicketKeys(opts.dataDir), sessionTimeout: TICKET_LIFETIME_SECONDS }, caPem: tls.ca } : {}) })
+  const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key, ...ticketOptions(opts.dataDir) }, caPem: tls.ca } : {}) })
   await app.listen({ host, port })
   const addr = app.server.address() as AddressInfo
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`

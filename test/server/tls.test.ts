@@ -91,15 +91,15 @@ test('node credentials rotate; the old one stops working after a short overlap',
   assert.equal(rotationDue(c, clock.now() + 2001_000), true)
 })
 
-test('TLS sessions resume across a server restart (the ticket keys are kept in DATA_DIR/pki)', async (t) => {
+test('TLS sessions resume across a server restart with other arguments (ticket keys in DATA_DIR/pki)', async (t) => {
   const { connect } = await import('node:tls')
   const { statSync } = await import('node:fs')
-  const dir = tmp(t)
-  const store = openStore({ driver: 'memory' })
+  const { startServerProc, testScope } = await import('../e2e/fleet-helpers.js')
+  const scope = testScope(t, 'ep-tls-resume-')
+  const dataDir = join(scope.dir, 'server')
   /** One TLS connection to url offering session: whether it was resumed, and the ticket a full handshake gave. */
   const handshake = async (url: string, ca: string, session?: Buffer) => {
-    const { port } = new URL(url)
-    const sock = connect({ host: '127.0.0.1', port: Number(port), ca, servername: '', ...(session ? { session } : {}) })
+    const sock = connect({ host: '127.0.0.1', port: Number(new URL(url).port), ca, servername: '', ...(session ? { session } : {}) })
     const ticket = new Promise<Buffer>((r) => sock.once('session', r))
     await new Promise((r, j) => { sock.once('secureConnect', r); sock.once('error', j) })
     const reused = sock.isSessionReused()
@@ -107,13 +107,15 @@ test('TLS sessions resume across a server restart (the ticket keys are kept in D
     sock.destroy()
     return { reused, session: got }
   }
-  let srv = await startServer({ dataDir: dir, listen: '127.0.0.1:0', store, log })
-  assert.equal(statSync(join(dir, 'pki', 'ticket.key')).mode & 0o777, 0o600)
-  const first = await handshake(srv.url, srv.ca!)
-  assert.equal(first.reused, false)
-  await srv.close()
-  srv = await startServer({ dataDir: dir, listen: '127.0.0.1:0', store: openStore({ driver: 'memory' }), log })
-  t.after(() => srv.close())
-  const again = await handshake(srv.url, srv.ca!, first.session!)
+  const first = await startServerProc(dataDir, ['--no-dns'])
+  scope.procs.push(first)
+  assert.equal(statSync(join(dataDir, 'pki', 'ticket.key')).mode & 0o777, 0o600)
+  const full = await handshake(first.url, first.ca)
+  assert.equal(full.reused, false)
+  await first.kill('SIGKILL')
+  // Another command line (Node's default session context hashes argv), the same data dir.
+  const second = await startServerProc(dataDir, ['--no-dns', '--heartbeat-seconds', '3'])
+  scope.procs.push(second)
+  const again = await handshake(second.url, second.ca, full.session!)
   assert.equal(again.reused, true, 'the restarted server resumed the session')
 })

@@ -34,7 +34,7 @@ export interface HttpDeps {
   bodyLimit?: number
   /** Open watch and log streams, ended on close. */
   streams: Set<() => void>
-  https?: { key: string; cert: string; ticketKeys?: Buffer; sessionTimeout?: number }
+  https?: { key: string; cert: string; ticketKeys?: Buffer; sessionTimeout?: number; sessionIdContext?: string }
   /** The CA agents pin on first contact, served at /v1/ca.crt. */
   caPem?: string
 }

@@ -11,7 +11,17 @@ import { writeFileAtomic } from '../../lib/fs.js'
 /** Node's ticketKeys: 16 bytes of name, 16 of HMAC secret, 16 of AES key. */
 const KEY_BYTES = 48
 /** How long an issued ticket may be used to resume (a server restart after a day is a full handshake). */
-export const TICKET_LIFETIME_SECONDS = 24 * 3600
+const TICKET_LIFETIME_SECONDS = 24 * 3600
+/**
+ * Node's default session context is a hash of the process's argv, so a server restarted with other
+ * arguments (another --listen, a new flag) refused every ticket of the one before.
+ */
+const SESSION_ID_CONTEXT = 'edgeplane-server'
+
+/** The HTTPS server's options for tickets that outlive a restart. */
+export function ticketOptions(dataDir: string): { ticketKeys: Buffer; sessionTimeout: number; sessionIdContext: string } {
+  return { ticketKeys: ensureTicketKeys(dataDir), sessionTimeout: TICKET_LIFETIME_SECONDS, sessionIdContext: SESSION_ID_CONTEXT }
+}
 
 /** DATA_DIR/pki/ticket.key, created at the first start. A file of the wrong size is replaced. */
 export function ensureTicketKeys(dataDir: string): Buffer {
