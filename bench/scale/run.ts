@@ -344,13 +344,21 @@ async function main(): Promise<void> {
     server.kill('SIGKILL')
     await new Promise((r) => server!.once('exit', r))
     tKill = performance.now()
+    const killedAt = Date.now()
     await until('the sim saw every link drop', () => fleet!.stats().connected === 0, 120_000)
+    const tSpawn = performance.now()
+    // The first link back tells when the port was bound, which precedes "listening" on a busy start.
+    let tFirstLink = 0
+    const firstLinkPoll = setInterval(() => { if (!tFirstLink && fleet!.stats().welcomed > 0) tFirstLink = performance.now() }, 200)
     const restarted = await startServerProc(`127.0.0.1:${port}`)
     server = restarted.proc
     const tUp = performance.now()
     const s0 = sample(server.pid!)
     const b0 = sample(process.pid)
-    const tLinks = await until('every link back', () => fleet!.stats().connected === NODES, 600_000)
+    // Back: connected and welcomed (the server took the hello; an open socket may still wait for admission).
+    // (Polled every 200 ms: a poll walks the whole simulated fleet, in the process that simulates it.)
+    const tLinks = await until('every link back', () => fleet!.stats().welcomed === NODES, 600_000, 200)
+    clearInterval(firstLinkPoll)
     // Converged: the server's watch shows every Node Ready with its link up and every instance
     // Running and ready, and every node holds (and acked) the version the server sends it.
     const tConverged = await until('converged', () => {
@@ -359,11 +367,11 @@ async function main(): Promise<void> {
       let ready = 0
       for (const v of insts.items.values()) if (v.phase === 'Running' && v.ready) ready++
       if (ready !== insts.items.size || insts.items.size < expected) return false
-      return fleet!.nodes.every((n) => n.connected && n.ackedVersion === n.version)
+      return fleet!.nodes.every((n) => n.connected && n.welcomed && n.ackedVersion === n.version)
     }, 600_000, 100, () => ({
       readyNodes: readyNodes(), nodes: nodes.items.size, notConnected: [...nodes.items.values()].filter((v) => v.link !== 'Connected').length,
       instances: insts.items.size, notReady: [...insts.items.entries()].filter(([, v]) => !(v.phase === 'Running' && v.ready)).slice(0, 5),
-      unacked: fleet!.nodes.filter((n) => !(n.connected && n.ackedVersion === n.version)).slice(0, 5).map((n) => n.stats()),
+      unacked: fleet!.nodes.filter((n) => !(n.connected && n.welcomed && n.ackedVersion === n.version)).slice(0, 5).map((n) => n.stats()),
     }))
     const s1 = sample(server.pid!)
     const b1 = sample(process.pid)
@@ -371,7 +379,7 @@ async function main(): Promise<void> {
     const after = fleet!.stats()
     const restartsAfter = [...insts.items.values()].reduce((s, v) => s + v.restarts, 0)
     result.storm = {
-      downS: secs(tUp - tKill), allLinksUpS: secs(tLinks - tUp), convergedS: secs(tConverged - tUp),
+      killedAt: new Date(killedAt).toISOString(), downS: secs(tUp - tKill), spawnS: secs(tSpawn - tKill), firstLinkS: secs(tFirstLink - tKill), allLinksUpS: secs(tLinks - tUp), convergedS: secs(tConverged - tUp), convergedFromKillS: secs(tConverged - tKill),
       instanceRestarts: after.instanceRestarts - before.instanceRestarts + (restartsAfter - restartsBefore),
       instancesStarted: after.instancesStarted - before.instancesStarted, instancesStopped: after.instancesStopped - before.instancesStopped,
       resyncs: after.resyncs - before.resyncs,
@@ -380,7 +388,7 @@ async function main(): Promise<void> {
     }
     const st = result.storm
     for (const [why, r] of [...redials].sort((a, b) => b[1].n - a[1].n).slice(0, 8)) console.log(`   redials: ${r.n} × "${why}", the last ${r.lastS} s after the kill, backoff up to ${r.maxDelayS} s`)
-    console.log(`e. reconnect storm: server down ${st.downS} s; all ${NODES} links up ${st.allLinksUpS} s after it started, converged ${st.convergedS} s; instance restarts ${st.instanceRestarts} (started ${st.instancesStarted}, stopped ${st.instancesStopped}); server CPU ${st.serverCpuS} s (${st.serverCpuPct}%), sim CPU ${st.simCpuS} s (${st.simCpuPct}%), peak RSS ${st.serverPeakRssMiB} MiB; load ${load()}`)
+    console.log(`e. reconnect storm: server down ${st.downS} s (started ${st.spawnS} s after the kill, first link back ${st.firstLinkS} s after the kill); all ${NODES} links up ${st.allLinksUpS} s after it started, converged ${st.convergedS} s (${st.convergedFromKillS} s after the kill); instance restarts ${st.instanceRestarts} (started ${st.instancesStarted}, stopped ${st.instancesStopped}); server CPU ${st.serverCpuS} s (${st.serverCpuPct}%), sim CPU ${st.simCpuS} s (${st.simCpuPct}%), peak RSS ${st.serverPeakRssMiB} MiB; load ${load()}`)
   }
 
   const final = sample(server.pid!)

@@ -66,6 +66,7 @@ export class LinkClient {
 
   private dial(): void {
     if (this.stopped) return
+    this.lastError = ''
     if (this.o.canDial && !this.o.canDial()) {
       this.lastError = 'network unreachable'
       this.scheduleRedial(this.lastError)
@@ -76,7 +77,9 @@ export class LinkClient {
       headers: { authorization: `Bearer ${this.o.credential()}` },
       perMessageDeflate: { threshold: 256 },
       maxPayload: MAX_LINK_MESSAGE_BYTES,
-      handshakeTimeout: 10_000,
+      // Generous: a server just restarted works through the whole fleet's handshakes at once, and a
+      // dial abandoned early is a redial and the server's work lost.
+      handshakeTimeout: 30_000,
       ...(this.o.ca ? { ca: this.o.ca } : {}),
       // (ws calls it with the TLS options; its typings name net.createConnection's overloads.)
       ...(url.startsWith('wss:') ? { createConnection: ((opts: ConnectionOptions) => this.tlsConnect(opts)) as unknown as WebSocket.ClientOptions['createConnection'] } : {}),

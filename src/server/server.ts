@@ -29,7 +29,13 @@ import { SessionService } from '../sessions/service.js'
 import { VERSION } from '../version.js'
 import { ensurePki, loadOperatorTls, serverNames } from './tls/pki.js'
 import { ticketOptions } from './tls/ticket-keys.js'
+import { AcceptGate } from './link/accept-gate.js'
 import { ensurePeerKey } from './peer-key.js'
+
+/** Pending connections the kernel holds for the server (capped by net.core.somaxconn). */
+const LISTEN_BACKLOG = 8192
+/** Accepted connections wait at most about this long for their turn (agents' dials time out at 30 s). */
+const ACCEPT_QUEUE_SECONDS = 20
 
 export interface ServerOptions {
   dataDir: string
@@ -136,6 +142,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const hub = new LinkHub({
     store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate,
     routesFor: (site) => routing.siteRoutes(site), peerKey: ensurePeerKey(opts.dataDir),
+    known: { site: (name) => sites.get(undefined, name), node: (name) => nodes.get(undefined, name) },
     onTraffic: (site, reports, interval) => routing.recordTraffic(site, reports, interval),
   })
   routing = new RoutingTable({ apps, sites, nodes, instances, links: hub, geo, clock })
@@ -169,7 +176,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const streams = new Set<() => void>()
   const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key, ...ticketOptions(opts.dataDir) }, caPem: tls.ca } : {}) })
-  await app.listen({ host, port })
+  // Connections in at the pace links are admitted (a restarted server meets its whole fleet at once).
+  const acceptRate = opts.linkAdmissionRate ?? LINK_ADMISSION_RATE
+  const gate = new AcceptGate({
+    clock, ratePerSecond: acceptRate, burst: 2 * acceptRate, maxQueued: ACCEPT_QUEUE_SECONDS * acceptRate,
+    onShed: (closed) => log.warn({ closed }, 'too many connections at once: closed the excess (agents back off and retry)'),
+  })
+  gate.install(app.server)
+  // The kernel holds connections until they are accepted: with Node's backlog of 511 it dropped the
+  // rest of a storm, and their SYN retries (1, 3, 7, 15 s…) made its tail.
+  await app.listen({ host, port, backlog: LISTEN_BACKLOG })
   const addr = app.server.address() as AddressInfo
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
   log.info({ url, dataDir: opts.dataDir, store: store.driver }, 'edgeplane server listening')
@@ -203,6 +219,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       siteStatus.stop()
       events.stop()
       hub.close()
+      gate.stop()
       await dns?.server.close()
       for (const end of [...streams]) end()
       await app.close()

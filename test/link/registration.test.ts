@@ -86,3 +86,26 @@ test('registration: two hellos for a new site racing each other both succeed', a
   await Promise.all([registerSite(store, hello()), registerSite(store, hello({ node: 'n2' }))])
   assert.equal((await store.list('Site')).items.length, 1)
 })
+
+test('registration: with the server\'s caches, an unchanged hello reads nothing from the store, and a stale cache costs only a retry', async () => {
+  const store = openStore({ driver: 'memory' })
+  await registerSite(store, hello())
+  await registerNode(store, hello())
+  const site = (await store.get<Site>('Site', undefined, 'edge-1'))!
+  const node = (await store.get<Node>('Node', undefined, 'n1'))!
+  let reads = 0
+  const get = store.get.bind(store)
+  store.get = (async (...args: Parameters<typeof store.get>) => { reads++; return get(...args) }) as typeof store.get
+  const rev = await store.revision()
+  await registerSite(store, hello(), { site: () => site })
+  await registerNode(store, hello(), { node: () => node })
+  assert.equal(reads, 0, 'a known, unchanged site and node are not read again')
+  assert.equal(await store.revision(), rev)
+
+  // The node's address changed; the cache still holds the version before an operator's label edit.
+  await store.update({ ...node, metadata: { ...node.metadata, labels: { ...node.metadata.labels, team: 'a' } } })
+  await registerNode(store, hello({ address: '127.0.0.9' }), { node: () => node })
+  const n = (await store.get<Node>('Node', undefined, 'n1'))!
+  assert.equal(n.spec.address, '127.0.0.9')
+  assert.equal(n.metadata.labels?.team, 'a', 'the retry read the store and kept the edit the cache had not seen')
+})

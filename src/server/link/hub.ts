@@ -12,7 +12,7 @@ import type { Store } from '../../store/types.js'
 import type { Principal } from '../auth/token-service.js'
 import type { LogOptions, LogStreamer } from '../http/logs.js'
 import type { DesiredIndex } from './desired-index.js'
-import { registerNode, registerSite } from './registration.js'
+import { registerNode, registerSite, type Known } from './registration.js'
 import { Admission } from './admission.js'
 import type { StatusWriter } from './status-writer.js'
 import type { LinkStats, LinkView } from '../../controllers/node-lifecycle.js'
@@ -35,9 +35,18 @@ export interface LinkHubOptions {
   routesFor?: (site: string) => RoutesMessage['routes']
   /** The fleet's gateway peer key, sent with the routes (gateways prove forwards to each other with it). */
   peerKey?: string
+  /** The server's cached Sites and Nodes: a known agent's hello reads nothing from the store. */
+  known?: Known
   /** What a site's gateway saw (load, saturation, demand). */
   onTraffic?: (site: string, reports: TrafficReportMessage[], intervalSeconds: number) => void
 }
+
+/**
+ * How long an authenticated link may take to say hello. Generous: an agent that is slow to answer
+ * (a loaded machine, or thousands of agents reconnecting at once) costs a socket while it waits,
+ * and closing it means the whole handshake again.
+ */
+const HELLO_TIMEOUT_MS = 30_000
 
 interface LogRequest { node: string; reply: FastifyReply; done: () => void }
 
@@ -109,7 +118,7 @@ export class LinkHub implements LogStreamer, LinkView {
     // would otherwise be failed unread (982 of 10,000 links were, each a redial more).
     const helloTimer = this.o.clock.setTimeout(() => setImmediate(() => {
       if (!session.helloDone && !admitted) this.fail(session, 'no hello within the time allowed')
-    }), this.o.helloTimeoutMs ?? 10_000)
+    }), this.o.helloTimeoutMs ?? HELLO_TIMEOUT_MS)
     ws.on('message', (data, isBinary) => {
       stats.lastSeen = this.o.clock.now()
       if (isBinary) return this.fail(session, 'binary frames are not part of the protocol')
@@ -206,8 +215,8 @@ export class LinkHub implements LogStreamer, LinkView {
       connected: true, connectedAt: this.o.clock.now(), reason: undefined, lastSeen: this.o.clock.now(),
       capacity: hello.capacity, agent: hello.agent, ackedVersion: hello.desiredVersion, gateway: hello.gateway,
     })
-    await registerSite(this.o.store, hello)
-    await registerNode(this.o.store, hello)
+    await registerSite(this.o.store, hello, this.o.known)
+    await registerNode(this.o.store, hello, this.o.known)
     s.sentVersion = hello.desiredVersion
     this.o.log.info({ node: p.node, site: p.site, version: hello.desiredVersion }, 'link up')
     s.send({ t: 'welcome', serverTime: isoNow(this.o.clock), heartbeatSeconds: this.o.heartbeatSeconds })

@@ -8,12 +8,22 @@ import type { Store } from '../../store/types.js'
 
 export const REGISTERED_BY = 'edgeplane.io/registered-by'
 
-export async function registerSite(store: Store, hello: HelloMessage): Promise<void> {
+/**
+ * What the server already knows (its caches): a reconnecting agent whose Site and Node are unchanged
+ * costs no store read. A cache that lags the store only costs a retry: the write conflicts, and the
+ * retry reads the store.
+ */
+export interface Known {
+  site?: (name: string) => Site | undefined
+  node?: (name: string) => Node | undefined
+}
+
+export async function registerSite(store: Store, hello: HelloMessage, known: Known = {}): Promise<void> {
   const reg = hello.site
   const spec: Site['spec'] = { region: reg.region, provider: reg.provider, tier: reg.tier, ...(reg.geo ? { geo: reg.geo } : {}) }
   const labels = { ...(reg.labels ?? {}), 'edgeplane.io/region': reg.region, 'edgeplane.io/provider': reg.provider, 'edgeplane.io/tier': reg.tier }
-  await retryConflicts(async () => {
-    const current = await store.get<Site>('Site', undefined, reg.name)
+  await retryConflicts(async (attempt) => {
+    const current = (attempt === 0 ? known.site?.(reg.name) : undefined) ?? await store.get<Site>('Site', undefined, reg.name)
     if (!current) {
       const site: Site = { apiVersion: API_VERSION, kind: 'Site', metadata: { name: reg.name, labels, annotations: { [REGISTERED_BY]: 'agent' } }, spec }
       await store.create(site)
@@ -28,11 +38,11 @@ export async function registerSite(store: Store, hello: HelloMessage): Promise<v
   })
 }
 
-export async function registerNode(store: Store, hello: HelloMessage): Promise<void> {
+export async function registerNode(store: Store, hello: HelloMessage, known: Known = {}): Promise<void> {
   const labels = { ...(hello.labels ?? {}), 'edgeplane.io/site': hello.site.name }
   const spec = { site: hello.site.name, address: hello.address }
-  await retryConflicts(async () => {
-    const current = await store.get<Node>('Node', undefined, hello.node)
+  await retryConflicts(async (attempt) => {
+    const current = (attempt === 0 ? known.node?.(hello.node) : undefined) ?? await store.get<Node>('Node', undefined, hello.node)
     if (!current) {
       await store.create<Node>({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: hello.node, labels }, spec })
       return
@@ -47,10 +57,10 @@ export async function registerNode(store: Store, hello: HelloMessage): Promise<v
   })
 }
 
-export async function retryConflicts<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+export async function retryConflicts<T>(fn: (attempt: number) => Promise<T>, attempts = 5): Promise<T> {
   for (let i = 0; ; i++) {
     try {
-      return await fn()
+      return await fn(i)
     } catch (err) {
       if (i + 1 >= attempts || !(isApiError(err, 'Conflict') || isApiError(err, 'AlreadyExists'))) throw err
     }
