@@ -11,8 +11,11 @@ export const LINK_SUBPROTOCOL = 'edgeplane.link.v1'
 export const MAX_LINK_MESSAGE_BYTES = 4 * 1024 * 1024
 /** Agents redial a lost link with full-jitter backoff from 0.5 s up to this (so after an outage, all have tried again within it). */
 export const LINK_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const
-/** Links admitted per second by default (a reconnect storm is paced). */
-export const LINK_ADMISSION_RATE = 500
+/**
+ * Links (and new connections) admitted per second by default: a reconnect storm is paced. At 1,000/s
+ * a 2-core server took 10,000 sites back in 16 s after it listened, at 93% of a core (BENCHMARKS.md).
+ */
+export const LINK_ADMISSION_RATE = 1000
 
 /**
  * permessage-deflate on the link, as the server offers it. Link messages are small JSON documents,

@@ -132,6 +132,9 @@ export class NodeLifecycle {
     })
   }
 
+  /** A kicked pass is running, due again, or paced for later (tests wait for this to clear). */
+  get pending(): boolean { return this.busy || this.again || this.paced !== undefined }
+
   /** One pass over every node. Exposed for tests driven by a manual clock. */
   async pass(): Promise<void> {
     this.o.links.refreshCounters()

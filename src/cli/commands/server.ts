@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { LINK_ADMISSION_RATE } from '../../api/link.js'
 import { startServer } from '../../server/server.js'
 import { parseDuration } from './token.js'
 
@@ -21,7 +22,7 @@ export function registerServer(program: Command): void {
     .option('--dns-ttl <seconds>', 'TTL of DNS answers', '5')
     .option('--geo-rules <file>', 'YAML list of {cidr, lat, lon, region?} that locate clients (wins over the database)')
     .option('--geo-database <file>', 'MaxMind-format .mmdb (country or city) instead of the bundled CC0 country database')
-    .option('--link-admission-rate <n>', 'agent connections admitted per second (reconnect storms are paced)', '500')
+    .option('--link-admission-rate <n>', 'agent links and new connections admitted per second (reconnect storms are paced)', String(LINK_ADMISSION_RATE))
     .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; geoRules?: string; geoDatabase?: string }) => {
       if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together')
       if (opts.insecureHttp && opts.tlsCert) throw new Error('--insecure-http and --tls-cert exclude each other')
