@@ -33,10 +33,11 @@ export interface ServerProc { url: string; proc: ChildProcess; stderr: () => str
 /**
  * Starts `edgeplane server` (from source through tsx, or compiled) and resolves once it listens.
  * BENCH_SERVER_LOG=FILE appends the server's log (JSON lines on stdout) and its stderr to FILE;
- * BENCH_SERVER_LOG_LEVEL sets its log level (default error).
+ * BENCH_SERVER_LOG_LEVEL sets its log level (default error). BENCH_SERVER_NODE_ARGS adds node flags
+ * (e.g. "--trace-gc", which NODE_OPTIONS does not take).
  */
 export function startServerProc(o: ServerProcOptions): Promise<ServerProc> {
-  const nodeFlags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []
+  const nodeFlags = [...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []), ...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])]
   const entry = o.compiled ? [join(ROOT, 'dist/cli/run.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/run.ts')]
   const args = [...nodeFlags, ...entry, 'server', '--data-dir', o.dataDir, '--listen', o.listen, '--no-dns', ...(o.args ?? [])]
   // prlimit sets the open-file limit and execs node (same pid), so the server may hold every link.
