@@ -15,6 +15,13 @@ export class ServerMetrics {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'edgeplane_server_' })
   }
 
+  /** The accept gate's counters (src/server/link/accept-gate.ts), read at scrape time. */
+  exportAcceptGate(stats: () => { passed: number; queued: number; shed: number }): void {
+    const reg = [this.registry]
+    new Gauge({ name: 'edgeplane_accept_queue', help: 'accepted connections waiting for their turn at the accept gate', registers: reg, collect() { this.set(stats().queued) } })
+    new Counter({ name: 'edgeplane_accept_closed_total', help: 'connections the accept gate closed because its queue was full', registers: reg, collect() { this.reset(); this.inc(stats().shed) } })
+  }
+
   /** DNS counters are plain numbers on the hot path; they are copied here only at scrape time. */
   exportDns(stats: () => DnsStats | undefined): void {
     const counter = (name: string, help: string, read: (s: DnsStats) => [Record<string, string>, number][], labelNames: string[] = []) =>

@@ -183,6 +183,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     onShed: (closed) => log.warn({ closed }, 'too many connections at once: closed the excess (agents back off and retry)'),
   })
   gate.install(app.server)
+  metrics.exportAcceptGate(() => gate.stats)
   // The kernel holds connections until they are accepted: with Node's backlog of 511 it dropped the
   // rest of a storm, and their SYN retries (1, 3, 7, 15 s…) made its tail.
   await app.listen({ host, port, backlog: LISTEN_BACKLOG })

@@ -74,6 +74,8 @@ test('server + two agents: apply, serve, logs, delete', { timeout: 120_000 }, as
   const serverMetrics = await api(server.url, server.token, 'GET', '/metrics')
   assert.match(serverMetrics.body, /edgeplane_links_connected 2/)
   assert.match(serverMetrics.body, /edgeplane_dns_queries_total \d+/)
+  assert.match(serverMetrics.body, /edgeplane_accept_queue 0/, 'the accept gate: nobody waiting')
+  assert.match(serverMetrics.body, /edgeplane_accept_closed_total 0/)
 
   const got = await cli(['get', 'instances', '-o', 'json'], env)
   assert.equal(JSON.parse(got.stdout).items.length, 2, '-o json of a list is {"items": [...]}')
