@@ -31,6 +31,8 @@ export interface LinkHubOptions {
   admissionRate?: number
   /** Routes pushes to gateways are at most this often (default 250 ms). */
   routesIntervalMs?: number
+  /** A push runs in slices of this much CPU time, the loop serving others between them (default 10 ms). */
+  routesSliceMs?: number
   /** The routes document for the gateway of a node in `site` (sent to nodes that run one). */
   routesFor?: (site: string) => RoutesMessage['routes']
   /** The fleet's gateway peer key, sent with the routes (gateways prove forwards to each other with it). */
@@ -47,6 +49,8 @@ export interface LinkHubOptions {
  * and closing it means the whole handshake again.
  */
 const HELLO_TIMEOUT_MS = 30_000
+/** A route push runs in slices of this much CPU time. */
+const ROUTES_SLICE_MS = 10
 
 interface LogRequest { node: string; reply: FastifyReply; done: () => void }
 
@@ -83,6 +87,10 @@ export class LinkHub implements LogStreamer, LinkView {
   private routesTimer: TimerHandle | undefined
   private routesPushedAt = 0
   private routesCost = 0
+  /** A push is under way (in slices); a change meanwhile asks for another after it. */
+  private routesRunning = false
+  private routesAgain = false
+  private closed = false
   private countersAt = -Infinity
   private heartbeat: TimerHandle | undefined
   private listeners = new Set<(node: string) => void>()
@@ -241,16 +249,30 @@ export class LinkHub implements LogStreamer, LinkView {
    * from its agent at once; what waits is the server's view of the other sites.)
    */
   pushRoutes(): void {
+    if (this.routesRunning) { this.routesAgain = true; return }
     if (this.routesTimer) return
     // Started at least 10× what the last push cost apart, so pushes take at most a tenth of the time.
     const wait = this.routesPushedAt + Math.max(this.o.routesIntervalMs ?? 250, 10 * this.routesCost) - this.o.clock.now()
     const run = () => {
       this.routesTimer = undefined
       this.routesPushedAt = this.o.clock.now()
-      const started = Date.now()
+      this.routesRunning = true
       const perSite = new Map<string, string>()
-      for (const s of this.sessions.values()) this.pushRoutesTo(s, perSite)
-      this.routesCost = Date.now() - started
+      const queue = [...this.sessions.values()]
+      let i = 0, cost = 0
+      // In slices: 10,000 gateways' routes take about half a second, which held every ack and
+      // heartbeat behind them; between slices the loop serves the rest.
+      const sliceMs = this.o.routesSliceMs ?? ROUTES_SLICE_MS
+      const slice = () => {
+        const t0 = performance.now()
+        if (i < queue.length) do this.pushRoutesTo(queue[i++], perSite); while (i < queue.length && performance.now() - t0 < sliceMs)
+        cost += performance.now() - t0
+        if (i < queue.length && !this.closed) { setImmediate(slice); return }
+        this.routesCost = cost
+        this.routesRunning = false
+        if (this.routesAgain && !this.closed) { this.routesAgain = false; this.pushRoutes() }
+      }
+      slice()
     }
     if (wait <= 0) { run(); return }
     this.routesTimer = this.o.clock.setTimeout(run, wait)
@@ -361,6 +383,7 @@ export class LinkHub implements LogStreamer, LinkView {
   }
 
   close(): void {
+    this.closed = true
     this.heartbeat?.cancel()
     this.routesTimer?.cancel()
     this.admission.stop()

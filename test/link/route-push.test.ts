@@ -1,0 +1,78 @@
+// Route pushes to site gateways: a push computes every gateway's routes in slices, the event loop
+// serving others between them (10,000 gateways took half a second at once), and a change during a
+// push is sent by another push after it, so every gateway ends with the latest routes.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { WebSocket, WebSocketServer } from 'ws'
+import type { Instance } from '../../src/api/kinds/index.js'
+import type { RoutesMessage } from '../../src/api/link.js'
+import { ManualClock } from '../../src/lib/clock.js'
+import { DesiredIndex } from '../../src/server/link/desired-index.js'
+import { LinkHub } from '../../src/server/link/hub.js'
+import { StatusWriter } from '../../src/server/link/status-writer.js'
+import { Cache } from '../../src/store/cache.js'
+import { openStore } from '../../src/store/open.js'
+import { log } from '../controllers/helpers.js'
+
+const GATEWAYS = 20
+
+async function until(what: string, fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 10))
+  assert.ok(fn(), `timed out waiting for ${what}`)
+}
+
+test('route push: in slices that let the loop run between them, and a change meanwhile is pushed after', async (t) => {
+  const store = openStore({ driver: 'memory' })
+  const instances = new Cache<Instance>(store, 'Instance')
+  await instances.start()
+  const clock = new ManualClock()
+  let version = 1
+  let computed = 0
+  const hub = new LinkHub({
+    store, clock, log, index: new DesiredIndex(instances.revision), status: new StatusWriter(store, instances, log),
+    heartbeatSeconds: 4, routesIntervalMs: 0, routesSliceMs: 0, // one gateway per slice
+    routesFor: (site) => { computed++; return [{ host: `v${version}.test`, endpoints: [], fallbacks: [{ site, gateway: '127.0.0.1:1' }] }] },
+  })
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await once(wss, 'listening')
+  let n = 0
+  wss.on('connection', (ws) => { n++; hub.accept(ws, { kind: 'node', node: `n${n}`, site: `s${n}` } as never, { bytesRead: 0, bytesWritten: 0 }) })
+  const clients: WebSocket[] = []
+  t.after(async () => {
+    for (const c of clients) c.terminate()
+    hub.close()
+    await new Promise((r) => wss.close(r))
+    instances.stop()
+    await store.close()
+  })
+  const { port } = wss.address() as { port: number }
+  const latest: string[] = []
+  for (let k = 1; k <= GATEWAYS; k++) {
+    const c = new WebSocket(`ws://127.0.0.1:${port}`)
+    clients.push(c)
+    await once(c, 'open')
+    c.on('message', (data) => {
+      const msg = JSON.parse(data.toString()) as { t: string } & Partial<RoutesMessage>
+      if (msg.t === 'routes') latest[k - 1] = msg.routes![0].host
+    })
+    c.send(JSON.stringify({
+      t: 'hello', node: `n${k}`, site: { name: `s${k}`, region: 'r', provider: 'p', tier: 'edge' }, address: '127.0.0.1',
+      capacity: { cpu: 1000, memory: 1024 }, desiredVersion: 0, agent: { version: '0', pid: 1 }, gateway: { address: `127.0.0.1:${9000 + k}`, healthy: true },
+    }))
+    await until(`gateway ${k} welcomed with its routes`, () => latest[k - 1] === 'v1.test')
+  }
+
+  version = 2
+  computed = 0
+  hub.pushRoutes()
+  const inFirstSlice = computed
+  await new Promise((r) => setImmediate(r))
+  assert.equal(inFirstSlice, 1, 'a slice of 0 ms still pushes one gateway')
+  assert.ok(computed < GATEWAYS, `the loop ran before the push was through (${computed} of ${GATEWAYS} computed)`)
+  version = 3
+  hub.pushRoutes() // a change while the push is under way
+  // (The second push waits 10× the first one's cost on the hub's clock.)
+  await until('every gateway on the latest routes', () => { clock.advance(100); return latest.length === GATEWAYS && latest.every((h) => h === 'v3.test') })
+  assert.ok(computed >= 2 * GATEWAYS - 1, 'a second push followed the first')
+})
