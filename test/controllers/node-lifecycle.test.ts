@@ -340,3 +340,26 @@ test('node lifecycle: after a restart, nodes from before wait for the redial bac
   assert.equal(ready?.reason, 'NotConnectedSinceServerStart')
   assert.equal((await s.ready('n2'))?.status, 'True')
 })
+
+test('node lifecycle: kicked passes start at least 5× the last pass\'s cost apart once a pass is slow, and the kicks are not lost', async (t) => {
+  const s = await setup(t)
+  // Each pass costs 30 ms of real time (a large fleet): its first step is refreshing the link counters.
+  const COST = 30
+  s.links.refreshCounters = () => { s.links.refreshed++; const end = performance.now() + COST; while (performance.now() < end) { /* busy, as a pass over 10,000 nodes */ } }
+  const quiet = async () => { for (let i = 0; i < 2000 && s.lc.pending; i++) await new Promise((r) => setTimeout(r, 5)) }
+  s.lc.start() // runs a first pass, and kicks on every link change
+  await quiet()
+  assert.equal(s.links.refreshed, 1)
+  const t0 = performance.now()
+  s.links.connect('n1') // kicks
+  s.links.connect('n2') // kicks again while paced: one pass covers both
+  assert.equal(s.links.refreshed, 1, 'not at once: the last pass was slow')
+  assert.equal(s.lc.pending, true)
+  await quiet()
+  const waited = performance.now() - t0
+  assert.equal(s.links.refreshed, 2, 'the kicks ran one pass')
+  assert.ok(waited >= 4 * COST - 5, `the pass started ≥ 5× the cost after the last one started (waited ${waited.toFixed(0)} ms after a ${COST} ms pass)`)
+  await settle(s.store)
+  assert.equal((await s.ready('n1'))?.status, 'True')
+  assert.equal((await s.ready('n2'))?.status, 'True')
+})
