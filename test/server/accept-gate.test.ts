@@ -53,6 +53,10 @@ test('accept gate: a burst passes at once, the rest at the rate in arrival order
   assert.deepEqual(g.shed, [1], 'closed connections reported a second after the burst')
   g.offer(7)
   assert.deepEqual(g.passed, [1, 2, 3, 5, 7], 'with the tokens back, a new connection passes at once')
+
+  g.gate.stop()
+  assert.equal(g.offer(8).destroyed, true, 'a stopped gate (the server is closing) closes new connections')
+  assert.deepEqual(g.passed, [1, 2, 3, 5, 7])
 })
 
 test('accept gate: in front of a real TLS server, waiting connections complete when their turn comes', async (t) => {

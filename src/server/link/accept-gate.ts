@@ -3,8 +3,7 @@
 // handshakes advance a step each per loop turn, every one of them finishes late, hellos miss their
 // deadline and agents time out and redial, so the work is done twice. Waiting connections cost only
 // an accepted socket; past the queue they are closed at once, and the agents' backoff spreads them.
-import type { Server } from 'node:net'
-import type { Socket } from 'node:net'
+import type { Server, Socket } from 'node:net'
 import type { Clock, TimerHandle } from '../../lib/clock.js'
 
 export interface AcceptGateOptions {
@@ -30,6 +29,7 @@ export class AcceptGate {
   private shedTimer: TimerHandle | undefined
   private inner: ((s: Socket) => void)[] = []
   private server: Server | undefined
+  private stopped = false
 
   constructor(private o: AcceptGateOptions) {
     this.tokens = o.burst
@@ -47,6 +47,7 @@ export class AcceptGate {
   get stats(): AcceptGateStats { return { passed: this.passedCount, queued: this.queue.length, shed: this.shedCount } }
 
   offer(sock: Socket): void {
+    if (this.stopped) { sock.destroy(); return }
     this.refill()
     if (!this.queue.length && this.tokens >= 1) return this.pass(sock)
     if (this.queue.length >= this.o.maxQueued) {
@@ -67,7 +68,9 @@ export class AcceptGate {
     this.schedule()
   }
 
+  /** Closes the waiting connections and any that arrive from now on (the server is closing). */
   stop(): void {
+    this.stopped = true
     this.timer?.cancel()
     this.timer = undefined
     this.shedTimer?.cancel()
