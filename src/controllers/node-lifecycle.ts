@@ -4,7 +4,8 @@
 // on every state change and otherwise at a modest interval, which grows with the fleet so that
 // these refreshes stay under a fixed write rate (10,000 nodes every 30 s would be 333 writes/s).
 // A pass over every node runs each second: unchanged nodes cost a comparison, and the writes a pass
-// needs go out together (the store commits them as a batch).
+// needs go out together (the store commits them as a batch). A node whose link changed is
+// reconciled at once, on its own.
 import type { Instance, Node, LinkStatus } from '../api/kinds/index.js'
 import { getCondition, setCondition, type Condition } from '../api/meta.js'
 import { isApiError } from '../api/errors.js'
@@ -97,7 +98,7 @@ export class NodeLifecycle {
   }
 
   start(): void {
-    this.o.links.onLinkChange(() => this.kick())
+    this.o.links.onLinkChange((node) => this.kickNode(node))
     this.o.nodes.on((ev) => { if (ev.type === 'ADDED') this.kick() })
     const loop = () => { this.timer = this.o.clock.setTimeout(() => { this.kick(); loop() }, this.o.tickMs ?? 1000) }
     loop()
@@ -128,20 +129,63 @@ export class NodeLifecycle {
     void this.pass().catch((err) => this.o.log.warn({ err }, 'node lifecycle pass failed')).finally(() => {
       this.last = { at: started, cost: performance.now() - started }
       this.busy = false
-      if (this.again) { this.again = false; this.kick() }
+      this.next()
     })
   }
 
-  /** A kicked pass is running, due again, or paced for later (tests wait for this to clear). */
-  get pending(): boolean { return this.busy || this.again || this.paced !== undefined }
+  /** Nodes whose link changed since a pass last read them. */
+  private dirty = new Set<string>()
+  private dirtyQueued = false
+
+  /**
+   * A node's link changed: it is reconciled at once, with the others that changed in the same turn,
+   * without a pass over the fleet (O(changed), so not paced): a closed link is written down while
+   * 2,000 sites fail over around it. Grace expiries and refreshes are the full passes' (the tick).
+   */
+  kickNode(name: string): void {
+    this.dirty.add(name)
+    if (this.dirtyQueued) return
+    this.dirtyQueued = true
+    setImmediate(() => { this.dirtyQueued = false; this.runDirty() })
+  }
+
+  private runDirty(): void {
+    if (this.busy || !this.dirty.size) return
+    const nodes: Node[] = []
+    for (const name of this.dirty) {
+      const n = this.o.nodes.get(undefined, name)
+      if (n) nodes.push(n)
+    }
+    this.dirty.clear()
+    this.busy = true
+    void this.passOver(nodes).catch((err) => this.o.log.warn({ err }, 'node lifecycle pass failed')).finally(() => {
+      this.busy = false
+      this.next()
+    })
+  }
+
+  /** After a pass: the nodes that changed meanwhile first, then a full pass if one was asked for. */
+  private next(): void {
+    if (this.dirty.size) return this.runDirty()
+    if (this.again) { this.again = false; this.kick() }
+  }
+
+  /** A pass is running, due again, or paced for later (tests wait for this to clear). */
+  get pending(): boolean { return this.busy || this.again || this.paced !== undefined || this.dirtyQueued || this.dirty.size > 0 }
 
   /** One pass over every node. Exposed for tests driven by a manual clock. */
   async pass(): Promise<void> {
+    // It reads every node: those changed so far need no pass of their own.
+    this.dirty.clear()
+    await this.passOver(this.o.nodes.list())
+  }
+
+  private async passOver(nodes: Node[]): Promise<void> {
     this.o.links.refreshCounters()
     const now = this.o.clock.now()
     const interval = Math.max(this.o.statusIntervalMs ?? 30_000, (this.o.nodes.size * 1000) / (this.o.statusRefreshesPerSecond ?? 50))
     const writes: (() => Promise<void>)[] = []
-    for (const node of this.o.nodes.list()) {
+    for (const node of nodes) {
       const w = this.reconcile(node, now, interval)
       if (w) writes.push(w)
     }
@@ -273,5 +317,6 @@ export class NodeLifecycle {
   stop(): void {
     this.timer?.cancel()
     if (this.paced) clearTimeout(this.paced)
+    this.dirty.clear()
   }
 }

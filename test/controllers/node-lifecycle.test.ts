@@ -341,25 +341,36 @@ test('node lifecycle: after a restart, nodes from before wait for the redial bac
   assert.equal((await s.ready('n2'))?.status, 'True')
 })
 
-test('node lifecycle: kicked passes start at least 5× the last pass\'s cost apart once a pass is slow, and the kicks are not lost', async (t) => {
+test('node lifecycle: full passes start at least 5× the last one\'s cost apart once a pass is slow; a link change is reconciled at once, alone', async (t) => {
   const s = await setup(t)
   // Each pass costs 30 ms of real time (a large fleet): its first step is refreshing the link counters.
   const COST = 30
   s.links.refreshCounters = () => { s.links.refreshed++; const end = performance.now() + COST; while (performance.now() < end) { /* busy, as a pass over 10,000 nodes */ } }
+  let lists = 0
+  const list = s.nodes.list.bind(s.nodes)
+  s.nodes.list = () => { lists++; return list() }
   const quiet = async () => { for (let i = 0; i < 2000 && s.lc.pending; i++) await new Promise((r) => setTimeout(r, 5)) }
-  s.lc.start() // runs a first pass, and kicks on every link change
+  s.lc.start() // a first full pass
   await quiet()
-  assert.equal(s.links.refreshed, 1)
+  assert.deepEqual([s.links.refreshed, lists], [1, 1])
+
+  // Full passes (the tick's kicks) are paced after a slow one; kicks meanwhile run one pass.
   const t0 = performance.now()
-  s.links.connect('n1') // kicks
-  s.links.connect('n2') // kicks again while paced: one pass covers both
+  s.lc.kick()
+  s.lc.kick()
   assert.equal(s.links.refreshed, 1, 'not at once: the last pass was slow')
   assert.equal(s.lc.pending, true)
   await quiet()
   const waited = performance.now() - t0
-  assert.equal(s.links.refreshed, 2, 'the kicks ran one pass')
+  assert.deepEqual([s.links.refreshed, lists], [2, 2], 'the kicks ran one full pass')
   assert.ok(waited >= 4 * COST - 5, `the pass started ≥ 5× the cost after the last one started (waited ${waited.toFixed(0)} ms after a ${COST} ms pass)`)
+
+  // A link change: that node alone (no pass over the fleet, so nothing to pace).
+  s.links.connect('n1')
+  await quiet()
+  assert.equal(s.links.refreshed, 3, 'one pass')
+  assert.equal(lists, 2, 'the fleet was not listed')
   await settle(s.store)
   assert.equal((await s.ready('n1'))?.status, 'True')
-  assert.equal((await s.ready('n2'))?.status, 'True')
+  assert.notEqual((await s.ready('n2'))?.status, 'True')
 })
