@@ -1,6 +1,7 @@
 // Prometheus metrics of one server (its own registry, so several servers can share a process).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { DnsStats } from '../routing/dns/stats.js'
+import type { AcceptGateStats } from './link/accept-gate.js'
 
 export class ServerMetrics {
   readonly registry = new Registry()
@@ -16,7 +17,7 @@ export class ServerMetrics {
   }
 
   /** The accept gate's counters (src/server/link/accept-gate.ts), read at scrape time. */
-  exportAcceptGate(stats: () => { passed: number; queued: number; shed: number }): void {
+  exportAcceptGate(stats: () => AcceptGateStats): void {
     const reg = [this.registry]
     new Gauge({ name: 'edgeplane_accept_queue', help: 'accepted connections waiting for their turn at the accept gate', registers: reg, collect() { this.set(stats().queued) } })
     new Counter({ name: 'edgeplane_accept_closed_total', help: 'connections the accept gate closed because its queue was full', registers: reg, collect() { this.reset(); this.inc(stats().shed) } })

@@ -48,8 +48,6 @@ export interface FleetStats extends FleetCounters {
   sites: number
   nodes: number
   connected: number
-  /** Connected and welcomed by the server. */
-  welcomed: number
   dead: number
   partitioned: number
   instances: number
@@ -176,12 +174,11 @@ export class Fleet extends EventEmitter {
   }
 
   stats(): FleetStats {
-    let connected = 0, welcomed = 0, dead = 0, partitioned = 0, instances = 0, ready = 0, everConnected = 0
+    let connected = 0, dead = 0, partitioned = 0, instances = 0, ready = 0, everConnected = 0
     let minVersion = Infinity, maxVersion = 0
     for (const n of this.byName.values()) {
       const s = n.stats()
       if (s.connected) connected++
-      if (s.welcomed) welcomed++
       if (s.dead) dead++
       if (s.partitioned) partitioned++
       if (s.connects > 0) everConnected++
@@ -191,7 +188,7 @@ export class Fleet extends EventEmitter {
       maxVersion = Math.max(maxVersion, s.version)
     }
     return {
-      ...this.counters, sites: this.world.length, nodes: this.byName.size, connected, welcomed, dead, partitioned, instances, ready,
+      ...this.counters, sites: this.world.length, nodes: this.byName.size, connected, dead, partitioned, instances, ready,
       reconnects: this.counters.linkUps - everConnected, minVersion: minVersion === Infinity ? 0 : minVersion, maxVersion,
     }
   }

@@ -87,8 +87,6 @@ export class HollowNode {
   ackedVersion = 0
   /** Times the link came up. */
   connects = 0
-  /** The server welcomed this connection (it took the hello; an open socket alone may still wait for admission). */
-  welcomed = false
   dead: false | PartitionMode = false
   partitioned: false | PartitionMode = false
   latencyMs = 0
@@ -129,7 +127,6 @@ export class HollowNode {
       onMessage: (msg) => { if (this.link === link) this.onMessage(msg) },
       onUp: () => {
         if (this.link !== link) return
-        this.welcomed = false
         this.connects++
         this.o.counters.linkUps++
         // The hello told the server which version this node holds: that acknowledges it too
@@ -142,7 +139,6 @@ export class HollowNode {
       },
       onDown: (reason) => {
         if (this.link !== link) return
-        this.welcomed = false
         this.o.counters.linkDowns++
         this.o.onLink?.(this, false, reason)
       },
@@ -201,7 +197,6 @@ export class HollowNode {
     this.o.counters.messagesIn++
     switch (msg.t) {
       case 'welcome':
-        this.welcomed = true
         // After (re)connecting, the server gets the full picture.
         for (const uid of this.instances.keys()) this.dirty.add(uid)
         this.flush()
@@ -382,7 +377,7 @@ export class HollowNode {
     let ready = 0
     for (const i of this.instances.values()) if (i.ready) ready++
     return {
-      node: this.name, site: this.site, connected: this.connected, welcomed: this.connected && this.welcomed, version: this.version, ackedVersion: this.ackedVersion,
+      node: this.name, site: this.site, connected: this.connected, version: this.version, ackedVersion: this.ackedVersion,
       connects: this.connects, instances: this.instances.size, ready, dead: this.dead, partitioned: this.partitioned,
     }
   }
@@ -409,7 +404,6 @@ export interface NodeStats {
   node: string
   site: string
   connected: boolean
-  welcomed: boolean
   version: number
   ackedVersion: number
   connects: number

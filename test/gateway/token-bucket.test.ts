@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ManualClock } from '../../src/lib/clock.js'
-import { TokenBuckets } from '../../src/agent/gateway/token-bucket.js'
+import { TokenBuckets } from '../../src/lib/token-buckets.js'
 
 test('a burst is allowed, then requests wait for the refill rate', () => {
   const clock = new ManualClock()

@@ -2,50 +2,11 @@
 // has passed on the hub's clock, and not before; a link that said hello in time is left open.
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import { WebSocket, WebSocketServer } from 'ws'
-import type { Instance } from '../../src/api/kinds/index.js'
-import { ManualClock } from '../../src/lib/clock.js'
-import { DesiredIndex } from '../../src/server/link/desired-index.js'
-import { LinkHub } from '../../src/server/link/hub.js'
-import { StatusWriter } from '../../src/server/link/status-writer.js'
-import { Cache } from '../../src/store/cache.js'
-import { openStore } from '../../src/store/open.js'
-import { log } from '../controllers/helpers.js'
+import { hubFixture } from './hub-fixture.js'
 
 const TIMEOUT = 10_000
 
-async function setup(t: TestContext): Promise<{ clock: ManualClock; dial: () => Promise<WebSocket> }> {
-  const store = openStore({ driver: 'memory' })
-  const instances = new Cache<Instance>(store, 'Instance')
-  await instances.start()
-  const clock = new ManualClock()
-  const hub = new LinkHub({
-    store, clock, log, index: new DesiredIndex(instances.revision), status: new StatusWriter(store, instances, log),
-    heartbeatSeconds: 4, helloTimeoutMs: TIMEOUT,
-  })
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
-  await once(wss, 'listening')
-  wss.on('connection', (ws) => hub.accept(ws, { kind: 'node', node: 'n1', site: 's1' } as never, { bytesRead: 0, bytesWritten: 0 }))
-  const clients: WebSocket[] = []
-  t.after(async () => {
-    for (const c of clients) c.terminate()
-    hub.close()
-    await new Promise((r) => wss.close(r))
-    instances.stop()
-    await store.close()
-  })
-  const { port } = wss.address() as { port: number }
-  return {
-    clock,
-    dial: async () => {
-      const c = new WebSocket(`ws://127.0.0.1:${port}`)
-      clients.push(c)
-      await once(c, 'open')
-      return c
-    },
-  }
-}
+const setup = (t: TestContext) => hubFixture(t, { helloTimeoutMs: TIMEOUT })
 
 /** Lets the hub's deferred verdict (a setImmediate after the timer) and the close frame through. */
 const turns = async (n = 5) => { for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 5)) }

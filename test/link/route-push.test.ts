@@ -3,17 +3,8 @@
 // push is sent by another push after it, so every gateway ends with the latest routes.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import { WebSocket, WebSocketServer } from 'ws'
-import type { Instance } from '../../src/api/kinds/index.js'
 import type { RoutesMessage } from '../../src/api/link.js'
-import { ManualClock } from '../../src/lib/clock.js'
-import { DesiredIndex } from '../../src/server/link/desired-index.js'
-import { LinkHub } from '../../src/server/link/hub.js'
-import { StatusWriter } from '../../src/server/link/status-writer.js'
-import { Cache } from '../../src/store/cache.js'
-import { openStore } from '../../src/store/open.js'
-import { log } from '../controllers/helpers.js'
+import { hubFixture } from './hub-fixture.js'
 
 const GATEWAYS = 20
 
@@ -23,35 +14,15 @@ async function until(what: string, fn: () => boolean): Promise<void> {
 }
 
 test('route push: in slices that let the loop run between them, and a change meanwhile is pushed after', async (t) => {
-  const store = openStore({ driver: 'memory' })
-  const instances = new Cache<Instance>(store, 'Instance')
-  await instances.start()
-  const clock = new ManualClock()
   let version = 1
   let computed = 0
-  const hub = new LinkHub({
-    store, clock, log, index: new DesiredIndex(instances.revision), status: new StatusWriter(store, instances, log),
-    heartbeatSeconds: 4, routesIntervalMs: 0, routesSliceMs: 0, // one gateway per slice
+  const { hub, clock, dial } = await hubFixture(t, {
+    routesIntervalMs: 0, routesSliceMs: 0, // one gateway per slice
     routesFor: (site) => { computed++; return [{ host: `v${version}.test`, endpoints: [], fallbacks: [{ site, gateway: '127.0.0.1:1' }] }] },
   })
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
-  await once(wss, 'listening')
-  let n = 0
-  wss.on('connection', (ws) => { n++; hub.accept(ws, { kind: 'node', node: `n${n}`, site: `s${n}` } as never, { bytesRead: 0, bytesWritten: 0 }) })
-  const clients: WebSocket[] = []
-  t.after(async () => {
-    for (const c of clients) c.terminate()
-    hub.close()
-    await new Promise((r) => wss.close(r))
-    instances.stop()
-    await store.close()
-  })
-  const { port } = wss.address() as { port: number }
   const latest: string[] = []
   for (let k = 1; k <= GATEWAYS; k++) {
-    const c = new WebSocket(`ws://127.0.0.1:${port}`)
-    clients.push(c)
-    await once(c, 'open')
+    const c = await dial()
     c.on('message', (data) => {
       const msg = JSON.parse(data.toString()) as { t: string } & Partial<RoutesMessage>
       if (msg.t === 'routes') latest[k - 1] = msg.routes![0].host

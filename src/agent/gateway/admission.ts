@@ -7,7 +7,7 @@ import type { RequestHead } from './headers.js'
 import { normalizeHost } from './host.js'
 import { verifyPeer } from './peer-proof.js'
 import type { GatewayError } from './responses.js'
-import type { TokenBuckets } from './token-bucket.js'
+import type { TokenBuckets } from '../../lib/token-buckets.js'
 import type { HostStats } from './traffic-stats.js'
 import type { GatewayRoute } from './types.js'
 

@@ -5,6 +5,7 @@
 // an accepted socket; past the queue they are closed at once, and the agents' backoff spreads them.
 import type { Server, Socket } from 'node:net'
 import type { Clock, TimerHandle } from '../../lib/clock.js'
+import { TokenBuckets } from '../../lib/token-buckets.js'
 
 export interface AcceptGateOptions {
   clock: Clock
@@ -19,8 +20,7 @@ export interface AcceptGateOptions {
 export interface AcceptGateStats { passed: number; queued: number; shed: number }
 
 export class AcceptGate {
-  private tokens: number
-  private last: number
+  private bucket: TokenBuckets
   private queue: Socket[] = []
   private timer: TimerHandle | undefined
   private passedCount = 0
@@ -32,8 +32,7 @@ export class AcceptGate {
   private stopped = false
 
   constructor(private o: AcceptGateOptions) {
-    this.tokens = o.burst
-    this.last = o.clock.now()
+    this.bucket = new TokenBuckets(o.clock, o.ratePerSecond, o.burst, 1)
   }
 
   /** Puts the gate in front of the server's own connection handling (TLS, or HTTP). */
@@ -48,8 +47,7 @@ export class AcceptGate {
 
   offer(sock: Socket): void {
     if (this.stopped) { sock.destroy(); return }
-    this.refill()
-    if (!this.queue.length && this.tokens >= 1) return this.pass(sock)
+    if (!this.queue.length && this.bucket.take('') === 0) return this.pass(sock)
     if (this.queue.length >= this.o.maxQueued) {
       this.shedCount++
       this.shedTimer ??= this.o.clock.setTimeout(() => {
@@ -65,7 +63,7 @@ export class AcceptGate {
     // expected and must not be an unhandled error.
     sock.on('error', ignore)
     this.queue.push(sock)
-    this.schedule()
+    if (!this.timer) this.pump()
   }
 
   /** Closes the waiting connections and any that arrive from now on (the server is closing). */
@@ -80,33 +78,20 @@ export class AcceptGate {
   }
 
   private pass(sock: Socket): void {
-    this.tokens -= 1
     this.passedCount++
     sock.off('error', ignore)
     for (const l of this.inner) l.call(this.server, sock)
   }
 
-  private refill(): void {
-    const now = this.o.clock.now()
-    this.tokens = Math.min(this.o.burst, this.tokens + ((now - this.last) / 1000) * this.o.ratePerSecond)
-    this.last = now
-  }
-
+  /** Lets waiting connections through while there are tokens, then waits for the next one. */
   private pump(): void {
     this.timer = undefined
-    this.refill()
-    while (this.queue.length && this.tokens >= 1) {
-      const sock = this.queue.shift()!
-      if (sock.destroyed) continue
-      this.pass(sock)
+    while (this.queue.length) {
+      if (this.queue[0].destroyed) { this.queue.shift(); continue }
+      const waitMs = this.bucket.take('')
+      if (waitMs > 0) { this.timer = this.o.clock.setTimeout(() => this.pump(), waitMs); return }
+      this.pass(this.queue.shift()!)
     }
-    this.schedule()
-  }
-
-  private schedule(): void {
-    if (this.timer || !this.queue.length) return
-    const waitMs = Math.max(1, Math.ceil(((1 - this.tokens) / this.o.ratePerSecond) * 1000))
-    this.timer = this.o.clock.setTimeout(() => this.pump(), waitMs)
   }
 }
 

@@ -1,0 +1,47 @@
+// A LinkHub on a memory store behind a loopback WebSocket server, for tests of the hub itself. The
+// nth connection speaks for node `n<n>` of site `s<n>`; dial() opens one and closes it after the test.
+import type { TestContext } from 'node:test'
+import { once } from 'node:events'
+import { WebSocket, WebSocketServer } from 'ws'
+import type { Instance } from '../../src/api/kinds/index.js'
+import { ManualClock } from '../../src/lib/clock.js'
+import { DesiredIndex } from '../../src/server/link/desired-index.js'
+import { LinkHub, type LinkHubOptions } from '../../src/server/link/hub.js'
+import { StatusWriter } from '../../src/server/link/status-writer.js'
+import { Cache } from '../../src/store/cache.js'
+import { openStore } from '../../src/store/open.js'
+import { log } from '../controllers/helpers.js'
+
+export interface HubFixture { hub: LinkHub; clock: ManualClock; dial: () => Promise<WebSocket> }
+
+export async function hubFixture(t: TestContext, opts: Partial<LinkHubOptions> = {}): Promise<HubFixture> {
+  const store = openStore({ driver: 'memory' })
+  const instances = new Cache<Instance>(store, 'Instance')
+  await instances.start()
+  const clock = new ManualClock()
+  const hub = new LinkHub({
+    store, clock, log, index: new DesiredIndex(instances.revision), status: new StatusWriter(store, instances, log), heartbeatSeconds: 4, ...opts,
+  })
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await once(wss, 'listening')
+  let n = 0
+  wss.on('connection', (ws) => { n++; hub.accept(ws, { kind: 'node', node: `n${n}`, site: `s${n}` } as never, { bytesRead: 0, bytesWritten: 0 }) })
+  const clients: WebSocket[] = []
+  t.after(async () => {
+    for (const c of clients) c.terminate()
+    hub.close()
+    await new Promise((r) => wss.close(r))
+    instances.stop()
+    await store.close()
+  })
+  const { port } = wss.address() as { port: number }
+  return {
+    hub, clock,
+    dial: async () => {
+      const c = new WebSocket(`ws://127.0.0.1:${port}`)
+      clients.push(c)
+      await once(c, 'open')
+      return c
+    },
+  }
+}
