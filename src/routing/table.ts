@@ -97,9 +97,11 @@ export class RoutingTable {
     this.o.sites.on((ev, prev) => { if (ev.type !== 'MODIFIED' || JSON.stringify(prev?.spec) !== JSON.stringify(ev.object.spec)) dirty() })
     this.o.nodes.on((ev, prev) => { if (ev.type !== 'MODIFIED' || prev?.spec.site !== ev.object.spec.site) dirty() })
     this.o.instances.on((ev, prev) => {
-      // Only readiness, placement and endpoints matter here.
+      // Only ready instances are in the table: placing or removing one that is not ready (10,000
+      // of them when an app goes to every site) changes nothing here.
       const i = ev.object
-      if (ev.type === 'MODIFIED' && prev && prev.status?.ready === i.status?.ready && JSON.stringify(prev.status?.endpoints) === JSON.stringify(i.status?.endpoints)) return
+      if (ev.type !== 'MODIFIED') { if (i.status?.ready) this.schedule(); return }
+      if (prev && prev.status?.ready === i.status?.ready && JSON.stringify(prev.status?.endpoints) === JSON.stringify(i.status?.endpoints)) return
       this.schedule()
     })
     this.o.links.onLinkChange(dirty)

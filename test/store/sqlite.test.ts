@@ -153,6 +153,34 @@ describe('SQLite driver specifics', () => {
     }
   })
 
+  test('a burst longer than one batch is committed in several, in order, with the loop served in between', async () => {
+    const path = tempPath()
+    const backend = new SqliteBackend(path, { batchBudgetMs: 0 }) // one write per batch
+    try {
+      let synced = 0
+      const real = backend['syncWal'].bind(backend)
+      backend['syncWal'] = () => { synced++; return real() }
+      const acked: number[] = []
+      const writes = Array.from({ length: 20 }, (_, i) => backend.commit('App', 'default', `a${i}`, (_prev, revision) => {
+        // The second write fails alone: it takes no revision and the others go on.
+        if (i === 1) throw new Error('refused')
+        return { type: 'ADDED', revision, object: { apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name: `a${i}`, namespace: 'default', resourceVersion: String(revision) } } }
+      }).then((ev) => { acked.push(ev.revision); return ev }))
+      let committedWhenServed: Promise<number> | undefined
+      setImmediate(() => { committedWhenServed = backend.revision() })
+      const results = await Promise.allSettled(writes)
+      assert.equal(results.filter((r) => r.status === 'rejected').length, 1)
+      assert.deepEqual(acked, Array.from({ length: 19 }, (_, k) => k + 1), 'consecutive revisions, acknowledged in order')
+      const committed = await committedWhenServed
+      assert.ok(committed !== undefined && committed < 19, `another callback ran before the burst was committed (at revision ${committed})`)
+      assert.ok(synced >= 10, `each batch synced before it is acknowledged (${synced} syncs)`)
+      assert.equal(await backend.revision(), 19)
+    } finally {
+      await backend.close()
+      removeDirOf(path)
+    }
+  })
+
   test('runs durably: WAL journal, synced by the driver after every group commit', async () => {
     const path = tempPath()
     const backend = new SqliteBackend(path)
