@@ -1,0 +1,49 @@
+// The hub's heartbeat: each interval runs in slices, each pinging its own share of the links (10,000
+// pings at once held the loop a quarter of a second), every link pinged once per interval, and a
+// link silent for two intervals cut as HeartbeatMissed.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { hubFixture } from './hub-fixture.js'
+
+const LINKS = 16
+const INTERVAL_MS = 4000
+
+async function until(what: string, fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 10))
+  assert.ok(fn(), `timed out waiting for ${what}`)
+}
+
+test('heartbeat: links are pinged a share at a time, each once per interval; a silent one is cut', async (t) => {
+  const { hub, clock, dial } = await hubFixture(t, { heartbeatSeconds: INTERVAL_MS / 1000 })
+  const pings = new Array<number>(LINKS).fill(0)
+  const clients = []
+  for (let k = 1; k <= LINKS; k++) {
+    const c = await dial()
+    clients.push(c)
+    c.on('ping', () => { pings[k - 1]++ })
+    c.send(JSON.stringify({
+      t: 'hello', node: `n${k}`, site: { name: `s${k}`, region: 'r', provider: 'p', tier: 'edge' }, address: '127.0.0.1',
+      capacity: { cpu: 1000, memory: 1024 }, desiredVersion: 0, agent: { version: '0', pid: 1 },
+    }))
+  }
+  await until('every link welcomed', () => hub.connectedCount() === LINKS)
+  const total = () => pings.reduce((a, b) => a + b, 0)
+
+  clock.advance(INTERVAL_MS / 8)
+  await until('the first slice pinged', () => total() > 0)
+  await new Promise((r) => setTimeout(r, 50))
+  assert.ok(total() < LINKS / 2, `one slice pings a share of the links, not all (${total()} of ${LINKS})`)
+
+  clock.advance(INTERVAL_MS - INTERVAL_MS / 8)
+  await until('every link pinged', () => pings.every((n) => n === 1))
+
+  // Link 1 stops answering: its pongs no longer arrive (the client's automatic pong is paused with
+  // its socket), the others keep answering. Two intervals later it is cut for the missed heartbeats.
+  clients[0].pause()
+  for (let k = 0; k < 3 * 8; k++) {
+    clock.advance(INTERVAL_MS / 8)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  await until('the silent link is cut', () => hub.connectedCount() === LINKS - 1)
+  assert.equal(hub['stats'].get('n1')?.reason, 'HeartbeatMissed')
+})
