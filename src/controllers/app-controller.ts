@@ -8,7 +8,7 @@
 //     instances whose revision is not their site's target (surge first, old ones stop once the new
 //     ones are ready). Instances lost to failover are never deleted nor replaced in place;
 //  4. status: counts per site and revision, the rollout's progress, conditions.
-import { randomBytes } from 'node:crypto'
+import { randomHex } from '../lib/random-hex.js'
 import { isApiError } from '../api/errors.js'
 import type { App, AppStatus, Instance, Node, Revision, Site, Template } from '../api/kinds/index.js'
 import { API_VERSION, getCondition, setCondition } from '../api/meta.js'
@@ -83,7 +83,7 @@ export interface PoolPlanner {
 const NAME_ATTEMPTS = 5
 
 /** 8 random hex digits: 4 billion names per app, so collisions are rare (and retried). */
-const randomSuffix = () => randomBytes(4).toString('hex')
+const randomSuffix = () => randomHex(4)
 
 export class AppController {
   readonly queue: WorkQueue

@@ -1,6 +1,6 @@
 // Records Events ("what happened and why") and forgets them after a while. Repeats of the same
 // reason and message for one object within the aggregation window bump a count instead.
-import { randomBytes } from 'node:crypto'
+import { randomHex } from '../lib/random-hex.js'
 import { API_VERSION, type Resource } from '../api/meta.js'
 import type { Event } from '../api/kinds/index.js'
 import { isoNow, type Clock, type TimerHandle } from '../lib/clock.js'
@@ -39,7 +39,7 @@ export class EventRecorder {
         return
       }
     }
-    const name = `${obj.metadata.name}.${now.toString(16)}${randomBytes(2).toString('hex')}`.slice(-253)
+    const name = `${obj.metadata.name}.${now.toString(16)}${randomHex(2)}`.slice(-253)
     const ev: Event = {
       apiVersion: API_VERSION, kind: 'Event', metadata: { name, namespace },
       involvedObject: { kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}), ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}) },

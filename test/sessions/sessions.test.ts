@@ -7,7 +7,7 @@ import type { App, Instance, Session } from '../../src/api/kinds/index.js'
 import { ApiError, isApiError } from '../../src/api/errors.js'
 import { Cache } from '../../src/store/cache.js'
 import { AppController } from '../../src/controllers/app-controller.js'
-import { SessionService } from '../../src/sessions/service.js'
+import { SessionService, sessionId } from '../../src/sessions/service.js'
 import { desiredInstances, Pool } from '../../src/sessions/pool.js'
 import { newSessionKey, signSessionToken, verifySessionToken } from '../../src/sessions/token.js'
 import { createGeoLocator } from '../../src/routing/geo/locator.js'
@@ -67,6 +67,14 @@ test('session tokens: signed with the instance key, bound to the instance, expir
   assert.equal(verifySessionToken(key, tok, 2_000_000), undefined, 'expired')
   assert.equal(verifySessionToken(newSessionKey(), tok, 0), undefined, 'another instance\'s key')
   assert.equal(verifySessionToken(key, tok.replace(/^./, 'x'), 0), undefined, 'tampered')
+})
+
+test('session names: unique, and in creation order (they sort as they were made)', () => {
+  const names = [sessionId(1_000), sessionId(1_000), sessionId(1_001), sessionId(Date.UTC(2026, 11, 4)), sessionId(Date.UTC(2100, 0, 1))]
+  assert.equal(new Set(names).size, names.length)
+  for (const n of names) assert.match(n, /^s[0-9a-f]{28}$/)
+  assert.deepEqual(names.slice(2).sort(), names.slice(2), 'later names sort after earlier ones')
+  assert.ok(names[1] < names[2] && names[0] < names[2])
 })
 
 test('pool: sizes follow demand; slots are handed out once, busy instances first', () => {
