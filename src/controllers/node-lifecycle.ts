@@ -15,6 +15,7 @@ import type { Logger } from '../lib/log.js'
 import type { Cache } from '../store/cache.js'
 import type { Store } from '../store/types.js'
 import type { EventRecorder } from './events.js'
+import { together } from './runtime/together.js'
 
 /** What the link layer knows about one node's connection, in memory. */
 export interface LinkStats {
@@ -76,9 +77,6 @@ export interface NodeLifecycleOptions {
 /** Why a node is NotReady that has not connected since this server started. */
 const NEVER_CONNECTED = 'NotConnectedSinceServerStart'
 
-/** Writes of one pass in flight at once. */
-const WRITE_CHUNK = 256
-
 /** A stable fraction in [0, 1) per node: spreads the first refresh of each node over the interval. */
 function spread(name: string): number {
   let h = 0x811c9dc5
@@ -105,7 +103,7 @@ export class NodeLifecycle {
     this.kick()
   }
 
-  /** Real time (ms) the last pass started and what it cost: the pacing of kicked passes. */
+  /** Real time (ms) the last pass started and what its scan cost: the pacing of kicked passes. */
   private last = { at: -Infinity, cost: 0 }
   private paced: ReturnType<typeof setTimeout> | undefined
 
@@ -113,7 +111,9 @@ export class NodeLifecycle {
    * Runs a pass now, or right after the current one, but passes start at least 5× the last one's
    * cost apart (≤ 20% of the time): in a reconnect storm every link change kicks, and back-to-back
    * passes over 10,000 nodes took a quarter of the server. A pass under 10 ms (a small fleet) is
-   * not worth delaying. (Real time: it paces CPU, not the fleet's clock.)
+   * not worth delaying. (Real time: it paces CPU, not the fleet's clock. The cost is the scan's, not
+   * the wait for its writes: timed to the last write, a pass whose 1,000 writes queued behind a
+   * failover held the next one back ~10 s, and closed links went NotReady 10 s after their grace.)
    */
   kick(): void {
     if (this.busy) { this.again = true; return }
@@ -126,8 +126,9 @@ export class NodeLifecycle {
     }
     this.busy = true
     const started = performance.now()
-    void this.pass().catch((err) => this.o.log.warn({ err }, 'node lifecycle pass failed')).finally(() => {
-      this.last = { at: started, cost: performance.now() - started }
+    let cost = 0
+    void this.pass().then((scan) => { cost = scan }).catch((err) => this.o.log.warn({ err }, 'node lifecycle pass failed')).finally(() => {
+      this.last = { at: started, cost }
       this.busy = false
       this.next()
     })
@@ -174,13 +175,15 @@ export class NodeLifecycle {
   get pending(): boolean { return this.busy || this.again || this.paced !== undefined || this.dirtyQueued || this.dirty.size > 0 }
 
   /** One pass over every node. Exposed for tests driven by a manual clock. */
-  async pass(): Promise<void> {
+  async pass(): Promise<number> {
     // It reads every node: those changed so far need no pass of their own.
     this.dirty.clear()
-    await this.passOver(this.o.nodes.list())
+    return this.passOver(this.o.nodes.list())
   }
 
-  private async passOver(nodes: Node[]): Promise<void> {
+  /** Reconciles these nodes and writes what changed; resolves with the scan's cost (ms, real time). */
+  private async passOver(nodes: Node[]): Promise<number> {
+    const started = performance.now()
     this.o.links.refreshCounters()
     const now = this.o.clock.now()
     const interval = Math.max(this.o.statusIntervalMs ?? 30_000, (this.o.nodes.size * 1000) / (this.o.statusRefreshesPerSecond ?? 50))
@@ -190,10 +193,9 @@ export class NodeLifecycle {
       if (w) writes.push(w)
     }
     this.byNode = undefined
-    for (let k = 0; k < writes.length; k += WRITE_CHUNK) {
-      const results = await Promise.allSettled(writes.slice(k, k + WRITE_CHUNK).map((w) => w()))
-      for (const r of results) if (r.status === 'rejected') throw r.reason
-    }
+    const scan = performance.now() - started
+    await together(writes, (w) => w())
+    return scan
   }
 
   /** What a node needs written, if anything (cheap when nothing changed: most nodes, most passes). */

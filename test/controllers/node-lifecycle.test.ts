@@ -374,3 +374,25 @@ test('node lifecycle: full passes start at least 5× the last one\'s cost apart 
   assert.equal((await s.ready('n1'))?.status, 'True')
   assert.notEqual((await s.ready('n2'))?.status, 'True')
 })
+
+test('node lifecycle: a pass whose writes are slow to commit does not hold the next pass back', async (t) => {
+  const s = await setup(t)
+  // Writes take 150 ms to be acknowledged (a store busy with a failover); the scan itself is quick.
+  const update = s.store.update.bind(s.store)
+  s.store.update = (async (...args: Parameters<typeof update>) => { await new Promise((r) => setTimeout(r, 150)); return update(...args) }) as typeof update
+  let lists = 0
+  const list = s.nodes.list.bind(s.nodes)
+  s.nodes.list = () => { lists++; return list() }
+  const quiet = async () => { for (let i = 0; i < 2000 && s.lc.pending; i++) await new Promise((r) => setTimeout(r, 5)) }
+  s.links.connect('n1')
+  s.links.connect('n2')
+  s.lc.kick() // a full pass that writes both nodes' status: ~150 ms until acknowledged
+  await quiet()
+  assert.equal(lists, 1)
+  assert.equal((await s.ready('n2'))?.status, 'True')
+  const t0 = performance.now()
+  s.lc.kick()
+  assert.equal(lists, 2, 'the next pass started at once: the wait for the writes is not the pass\'s cost')
+  await quiet()
+  assert.ok(performance.now() - t0 < 1000)
+})
