@@ -189,3 +189,18 @@ test('a field selector filters the initial objects of a watch too, not only late
   assert.deepEqual([...new Set(events.map((e: any) => e.object.metadata.name))], ['b'], 'only b, from the start')
   assert.equal(events[0].type, 'ADDED')
 })
+
+test('a burst of writes reaches a watcher complete and in revision order (events are written a turn at a time)', async (t) => {
+  const ts = await startTestServer(t)
+  const n = await settle(ts.srv)
+  const w = await watch(ts, `${APPS}?watch=true&resourceVersion=${n}`)
+  const names = Array.from({ length: 100 }, (_, i) => `burst-${String(i).padStart(3, '0')}`)
+  await Promise.all(names.map((name) => post(ts, appManifest(name))))
+  let seen = 0
+  const all = await w.readUntil((e: any) => e.type === 'ADDED' && e.object.metadata.name.startsWith('burst-') && ++seen === 100)
+  const events = all.filter((e: any) => e.type === 'ADDED' && e.object.metadata.name.startsWith('burst-'))
+  assert.deepEqual(new Set(events.map((e: any) => e.object.metadata.name)), new Set(names))
+  const revisions = all.map((e: any) => Number(e.object.metadata.resourceVersion))
+  assert.deepEqual(revisions, [...revisions].sort((a, b) => a - b), 'in revision order')
+  assert.equal(new Set(events.map((e: any) => e.object.metadata.resourceVersion)).size, 100)
+})

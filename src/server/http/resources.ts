@@ -207,6 +207,16 @@ async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyReq
   const raw = reply.raw
   const lines: string[] = []
   let started = false
+  // Events are written once per turn of the loop, together: one change to 10,000 instances was
+  // 10,000 writes (and TLS records) per watcher, a tenth of the server's work in that change.
+  let out: string[] = []
+  let outQueued = false
+  const flushOut = () => {
+    outQueued = false
+    const text = out.join('')
+    out = []
+    if (text && !raw.writableEnded && !raw.destroyed) raw.write(text)
+  }
   const send = (ev: WatchEvent) => {
     let type = ev.type
     if (filtered) {
@@ -220,15 +230,17 @@ async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyReq
       else if (complete || ev.type !== 'DELETED' || !matchesSel(ev.object)) return
     }
     const line = JSON.stringify({ type, object: ev.object }) + '\n'
-    if (started) raw.write(line)
-    else lines.push(line)
+    if (!started) { lines.push(line); return }
+    out.push(line)
+    if (!outQueued) { outQueued = true; setImmediate(flushOut) }
   }
   // Throws Compacted (410) before any byte is written when `from` is too old.
   const w = await store.watch({ kind: path.info.kind, namespace: path.namespace, fromRevision: from }, send)
   reply.hijack()
   raw.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-store' })
-  for (const ev of initial) raw.write(JSON.stringify({ type: ev.type, object: ev.object }) + '\n')
-  for (const l of lines) raw.write(l)
+  // The current objects and what happened meanwhile, a few hundred lines per write.
+  const first = initial.map((ev) => JSON.stringify({ type: ev.type, object: ev.object }) + '\n').concat(lines)
+  for (let k = 0; k < first.length; k += 256) raw.write(first.slice(k, k + 256).join(''))
   started = true
   const stop = () => { w.close(); raw.end() }
   req.raw.on('close', stop)
