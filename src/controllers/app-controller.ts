@@ -251,9 +251,10 @@ export class AppController {
     const notes = new EventBatch(this.o.events, app)
     try {
       // 3a. Placement changes. New instances are created together: the store commits them in a
-      // few batches (one fsync each), so placing an app on 10,000 sites takes a few commits, not 10,000
-      // (in chunks of 1,000 awaited one after another it took 4.3 s at 10,000 sites). A replacement for a failed-over instance lands in another site and
-      // takes that site's target revision, like any new instance there.
+      // few batches (one fsync each), so placing an app on 10,000 sites takes a few commits, not
+      // 10,000 (in chunks of 1,000 awaited one after another it took 4.3 s at 10,000 sites). A
+      // replacement for a failed-over instance lands in another site and takes that site's target
+      // revision, like any new instance there.
       await together(plan.place, (p) => {
         let rev = step.targets.get(p.site) ?? fallbackRevision
         let template = templateOf(rev)

@@ -208,7 +208,7 @@ async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyReq
   const lines: string[] = []
   let started = false
   // Events are written once per turn of the loop, together: one change to 10,000 instances was
-  // 10,000 writes (and TLS records) per watcher, a tenth of the server's work in that change.
+  // 10,000 writes (and TLS records, ~30 µs each) per watcher, and as many again for their readiness.
   let out: string[] = []
   let outQueued = false
   const flushOut = () => {

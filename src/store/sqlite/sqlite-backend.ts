@@ -1,7 +1,7 @@
 // SQLite driver (better-sqlite3) with durable group commit. Writes queued since the last commit
-// share a transaction (up to 10 ms of them); the WAL is then fsync'ed on libuv's thread pool (fs.fsync), so the
-// event loop keeps serving while the disk syncs, and each write is acknowledged only after the sync
-// that covers it. SQLite itself runs with synchronous=NORMAL (it syncs at checkpoints); our fsync
+// share a transaction (up to 10 ms of them); the WAL is then fsync'ed on libuv's thread pool
+// (fs.fsync), so the event loop keeps serving while the disk syncs, and each write is acknowledged
+// only after the sync that covers it. SQLite itself runs with synchronous=NORMAL (it syncs at checkpoints); our fsync
 // of the WAL after every commit gives what synchronous=FULL gives: an acknowledged write survives a
 // power loss. Readers of this process may see a commit before it is acknowledged (as with any
 // group commit); they never see one that is rolled back.
@@ -33,6 +33,8 @@ export class SqliteBackend implements Backend {
   private batchTx: (pending: PendingWrite[], results: (WatchEvent | { error: unknown })[], budgetMs: number) => void
   private pending: PendingWrite[] = []
   private flushQueued = false
+  /** Writes the batch being committed has taken so far (those fail with it if it fails). */
+  private attempted = 0
   /** Acknowledgements go out in commit order (watchers must see revisions in order). */
   private acks: Promise<void> = Promise.resolve()
   private walFd: number | undefined
@@ -60,8 +62,10 @@ export class SqliteBackend implements Backend {
     this.batchTx = this.db.transaction((pending: PendingWrite[], results: (WatchEvent | { error: unknown })[], budgetMs: number) => {
       const t0 = performance.now()
       let revision = Number((this.stmts.revision.get() as { value: number }).value)
+      this.attempted = 0
       for (const op of pending) {
         if (results.length && performance.now() - t0 >= budgetMs) break
+        this.attempted++
         const row = this.stmts.get.get(op.kind, op.namespace, op.name) as { value: string } | undefined
         let ev: WatchEvent
         try {
@@ -113,8 +117,8 @@ export class SqliteBackend implements Backend {
     try {
       this.batchTx(this.pending, results, this.opts.batchBudgetMs ?? BATCH_BUDGET_MS)
     } catch (err) {
-      // Rolled back: nothing of this batch was written.
-      const failed = this.pending.splice(0, results.length + 1)
+      // Rolled back: nothing of this batch was written; the writes it had taken fail with it.
+      const failed = this.pending.splice(0, Math.max(1, this.attempted))
       for (const op of failed) op.reject(err)
       if (this.pending.length) this.queueFlush()
       return
