@@ -153,6 +153,30 @@ describe('SQLite driver specifics', () => {
     }
   })
 
+  test('an SQL error fails the writes its batch had taken, rolls them all back, and the rest go on', async () => {
+    const path = tempPath()
+    const store = openStore({ driver: 'sqlite', path })
+    try {
+      await store.create(app('web'))
+      // A log row planted at revision 3: of three writes in one batch, the second hits it.
+      const raw = new Database(path)
+      raw.prepare("INSERT INTO ep_log (revision, kind, namespace, name, type, value) VALUES (3, 'X', '', 'x', 'ADDED', '{}')").run()
+      raw.close()
+      const [a, b, c] = await Promise.allSettled([store.create(app('a')), store.create(app('b')), store.create(app('c'))])
+      assert.equal(a.status, 'rejected', 'taken by the failed batch')
+      assert.equal(b.status, 'rejected')
+      assert.match(String((b as PromiseRejectedResult).reason), /UNIQUE|constraint/i)
+      assert.equal(c.status, 'fulfilled', 'not taken by the failed batch: committed in the next')
+      assert.equal((c as PromiseFulfilledResult<App>).value.metadata.resourceVersion, '2')
+      assert.equal(await store.get('App', 'default', 'a'), undefined)
+      assert.equal(await store.get('App', 'default', 'b'), undefined)
+      assert.equal(await store.revision(), 2)
+    } finally {
+      await store.close()
+      removeDirOf(path)
+    }
+  })
+
   test('a burst longer than one batch is committed in several, in order, with the loop served in between', async () => {
     const path = tempPath()
     const backend = new SqliteBackend(path, { batchBudgetMs: 0 }) // one write per batch
