@@ -49,9 +49,6 @@ export interface LinkHubOptions {
  * and closing it means the whole handshake again.
  */
 const HELLO_TIMEOUT_MS = 30_000
-/** A heartbeat interval is this many ticks, each for its share of the links. */
-const HEARTBEAT_SLICES = 8
-
 /** A route push runs in slices of this much CPU time. */
 const ROUTES_SLICE_MS = 10
 
@@ -63,8 +60,6 @@ class Session {
   /** The last routes document sent, to send only changes. */
   sentRoutes = ''
   routesVersion = 0
-  /** Which of the heartbeat's slices pings this link (links are spread over HEARTBEAT_SLICES). */
-  beat = 0
   private sockBase: { read: number; written: number }
   constructor(readonly ws: WebSocket, readonly principal: Extract<Principal, { kind: 'node' }>, readonly stats: LinkStats, private socket: { bytesRead: number; bytesWritten: number }) {
     this.sockBase = { read: socket.bytesRead, written: socket.bytesWritten }
@@ -90,8 +85,6 @@ export class LinkHub implements LogStreamer, LinkView {
   private nextReq = 1
   private pushQueued = new Set<string>()
   private routesTimer: TimerHandle | undefined
-  private beatTick = 0
-  private nextBeat = 0
   private routesPushedAt = 0
   private routesCost = 0
   /** A push is under way (in slices); a change meanwhile asks for another after it. */
@@ -127,7 +120,6 @@ export class LinkHub implements LogStreamer, LinkView {
     }
     this.stats.set(principal.node, stats)
     const session = new Session(ws, principal, stats, socket)
-    session.beat = this.nextBeat++ % HEARTBEAT_SLICES
     let admitted = false
     // The verdict waits for the loop's next I/O poll: timers run before sockets are read, so on a
     // server that fell seconds behind (10,000 links in a reconnect storm) a hello already received
@@ -323,22 +315,15 @@ export class LinkHub implements LogStreamer, LinkView {
     s.send(msg)
   }
 
-  /**
-   * Each heartbeat interval runs as HEARTBEAT_SLICES ticks, each pinging (and judging) its own share
-   * of the links: 10,000 pings at once held the loop ~0.25 s every interval, and their pongs all
-   * came back together. Every link is still pinged once per interval.
-   */
   private scheduleHeartbeat(): void {
     const ms = this.o.heartbeatSeconds * 1000
-    const due = this.o.clock.now() + ms / HEARTBEAT_SLICES
+    const due = this.o.clock.now() + ms
     this.heartbeat = this.o.clock.setTimeout(() => {
       const now = this.o.clock.now()
-      const slice = this.beatTick++ % HEARTBEAT_SLICES
       // Fired late: this process was busy, and the pongs that arrived meanwhile may not have been
       // read yet. Judge nobody this round (a busy server must not cut thousands of healthy links).
       const late = now - due > Math.min(1000, ms / 2)
       for (const s of this.sessions.values()) {
-        if (s.beat !== slice) continue
         s.account()
         if (!late && now - s.stats.lastSeen > ms * 2) {
           s.stats.reason = 'HeartbeatMissed'
@@ -348,7 +333,7 @@ export class LinkHub implements LogStreamer, LinkView {
         }
       }
       this.scheduleHeartbeat()
-    }, ms / HEARTBEAT_SLICES)
+    }, ms)
   }
 
   private notify(node: string): void {
