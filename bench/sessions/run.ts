@@ -251,8 +251,8 @@ async function main(): Promise<void> {
   console.log(`edgeplane sessions bench: ${SITES} sites (${HOLLOW ? `hollow nodes from src/sim, seed ${SEED}` : 'real agents, examples/game instances'}), ${C} concurrent clients over HTTPS, ${cpus().length} CPUs, load ${result.loadavg}`)
   console.log(`warm: ${warm.allocations} allocations at ${warm.perSecond}/s, p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms (${failed} not warm or failed; load ${warmLoad})   [target ≥ 2,000/s, p99 ≤ 20 ms]`)
   console.log(`      server CPU ${warm.serverCpuUsPerAllocation} µs per allocation: ~${warm.perServerCoreSecond} allocations/s per server core (the load generator and ${HOLLOW ? 'the hollow fleet' : 'agents'} share the 2 cores)`)
-  if (fixedRate) console.log(`fixed rate: ${fixedRate.allocations} allocations due at ${fixedRate.rate}/s (achieved ${fixedRate.achievedPerSecond}/s), p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms, max ${fixedRate.maxMs} ms from when each was due (${fixedRate.failed} not warm or failed); this process's loop delay p99 ${fixedRate.clientLoopDelayMs.p99} ms, max ${fixedRate.clientLoopDelayMs.max} ms   [target p99 ≤ 20 ms]`)
   if (fixedRate) {
+    console.log(`fixed rate: ${fixedRate.allocations} allocations due at ${fixedRate.rate}/s (achieved ${fixedRate.achievedPerSecond}/s), p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms, max ${fixedRate.maxMs} ms from when each was due (${fixedRate.failed} not warm or failed); this process's loop delay p99 ${fixedRate.clientLoopDelayMs.p99} ms, max ${fixedRate.clientLoopDelayMs.max} ms   [target p99 ≤ 20 ms]`)
     const sv = fixedRate.server
     console.log(`      server side: ${sv.posts} POSTs, p99 ≤ ${sv.p99AtMostMs} ms (share within 5/10/20/50 ms: ${sv.within['5ms']}/${sv.within['10ms']}/${sv.within['20ms']}/${sv.within['50ms']}%); server loop delay p99 ${sv.loopDelayMs.p99} ms, max ${sv.loopDelayMs.max} ms`)
   }

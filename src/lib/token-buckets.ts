@@ -1,6 +1,7 @@
-// Per-key token buckets (a client IP at the gateway; one key for the server's accept gate). Time
-// comes from the injected clock. The map is bounded: buckets that have refilled completely carry no information and are swept; beyond
-// maxKeys the oldest are evicted (under a flood of distinct addresses a bucket may reset early).
+// Per-key token buckets (a client IP at the gateway; one key for the server's accept gate and link
+// admission). Time comes from the injected clock. The map is bounded: buckets that have refilled
+// completely carry no information and are swept; beyond maxKeys the oldest are evicted (under a
+// flood of distinct addresses a bucket may reset early).
 import type { Clock } from './clock.js'
 
 interface Bucket { tokens: number; at: number }

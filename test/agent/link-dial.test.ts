@@ -2,6 +2,7 @@
 // reports its own reason, not the previous attempt's; stop() ends a dial under way without a redial.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { until } from '../lib/until.js'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createHttpsServer } from 'node:https'
@@ -13,13 +14,9 @@ import { LinkClient } from '../../src/agent/link-client.js'
 import { ManualClock } from '../../src/lib/clock.js'
 import { createLogger } from '../../src/lib/log.js'
 import { ensurePki } from '../../src/server/tls/pki.js'
+import { helloOf } from '../link/hub-fixture.js'
 
 const log = createLogger('test', 'silent')
-
-async function until(what: string, fn: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !fn(); i++) await new Promise((r) => setTimeout(r, 10))
-  assert.ok(fn(), `timed out waiting for ${what}`)
-}
 
 /** A loopback port nothing listens on (bound, then released). */
 async function freePort(): Promise<number> {
@@ -39,7 +36,7 @@ test('link dial: a refused dial backs off with the connection error; the next re
   const redials: string[] = []
   const client = new LinkClient({
     serverUrl: `https://127.0.0.1:${port}`, credential: () => 'epn.test', clock, random: () => 0, log, ca: pki.ca,
-    hello: () => ({ t: 'hello', node: 'n1', site: { name: 's1', region: 'r', provider: 'p', tier: 'edge' }, address: '127.0.0.1', capacity: { cpu: 1000, memory: 1024 }, desiredVersion: 0, agent: { version: '0', pid: 1 } }),
+    hello: () => helloOf(1),
     onMessage: () => undefined,
     onRedial: (reason) => { redials.push(reason) },
   })
@@ -73,7 +70,7 @@ test('link dial: stop() while a dial is under way ends it without a redial', asy
   const redials: string[] = []
   const client = new LinkClient({
     serverUrl: `http://127.0.0.1:${(srv.address() as { port: number }).port}`, credential: () => 'epn.test', clock, random: () => 0, log,
-    hello: () => ({ t: 'hello', node: 'n1', site: { name: 's1', region: 'r', provider: 'p', tier: 'edge' }, address: '127.0.0.1', capacity: { cpu: 1000, memory: 1024 }, desiredVersion: 0, agent: { version: '0', pid: 1 } }),
+    hello: () => helloOf(1),
     onMessage: () => undefined,
     onRedial: (reason) => { redials.push(reason) },
   })

@@ -3,6 +3,7 @@
 // resumes it, skipping the certificate exchange; a server with other keys does a full handshake.
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { until } from '../lib/until.js'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
@@ -41,11 +42,6 @@ async function linkServer(tls: { cert: string; key: string }, ticketKeys: Buffer
       await new Promise((r) => https.close(r))
     },
   }
-}
-
-async function until(what: string, fn: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !fn(); i++) await new Promise((r) => setTimeout(r, 10))
-  assert.ok(fn(), `timed out waiting for ${what}`)
 }
 
 function tmp(t: TestContext): string {

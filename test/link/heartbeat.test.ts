@@ -3,15 +3,11 @@
 // tried: at 10,000 links the idle server's CPU went from 17.6% to 25.7%: BENCHMARKS.md.)
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { hubFixture } from './hub-fixture.js'
+import { until } from '../lib/until.js'
+import { helloOf, hubFixture } from './hub-fixture.js'
 
 const LINKS = 16
 const INTERVAL_MS = 4000
-
-async function until(what: string, fn: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 10))
-  assert.ok(fn(), `timed out waiting for ${what}`)
-}
 
 test('heartbeat: each link is pinged once per interval; a silent one is cut, the others stay', async (t) => {
   const { hub, clock, dial } = await hubFixture(t, { heartbeatSeconds: INTERVAL_MS / 1000 })
@@ -21,10 +17,7 @@ test('heartbeat: each link is pinged once per interval; a silent one is cut, the
     const c = await dial()
     clients.push(c)
     c.on('ping', () => { pings[k - 1]++ })
-    c.send(JSON.stringify({
-      t: 'hello', node: `n${k}`, site: { name: `s${k}`, region: 'r', provider: 'p', tier: 'edge' }, address: '127.0.0.1',
-      capacity: { cpu: 1000, memory: 1024 }, desiredVersion: 0, agent: { version: '0', pid: 1 },
-    }))
+    c.send(JSON.stringify(helloOf(k)))
   }
   await until('every link welcomed', () => hub.connectedCount() === LINKS)
   const total = () => pings.reduce((a, b) => a + b, 0)

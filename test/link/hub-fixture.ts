@@ -4,6 +4,7 @@ import type { TestContext } from 'node:test'
 import { once } from 'node:events'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { Instance } from '../../src/api/kinds/index.js'
+import type { HelloMessage } from '../../src/api/link.js'
 import { ManualClock } from '../../src/lib/clock.js'
 import { DesiredIndex } from '../../src/server/link/desired-index.js'
 import { LinkHub, type LinkHubOptions } from '../../src/server/link/hub.js'
@@ -43,5 +44,13 @@ export async function hubFixture(t: TestContext, opts: Partial<LinkHubOptions> =
       await once(c, 'open')
       return c
     },
+  }
+}
+
+/** The hello of node `n<k>` of site `s<k>` (what the fixture's kth connection speaks for). */
+export function helloOf(k: number, extra: Partial<HelloMessage> = {}): HelloMessage {
+  return {
+    t: 'hello', node: `n${k}`, site: { name: `s${k}`, region: 'r', provider: 'p', tier: 'edge' }, address: '127.0.0.1',
+    capacity: { cpu: 1000, memory: 1024 }, desiredVersion: 0, agent: { version: '0', pid: 1 }, ...extra,
   }
 }

@@ -3,15 +3,11 @@
 // push is sent by another push after it, so every gateway ends with the latest routes.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { until } from '../lib/until.js'
 import type { RoutesMessage } from '../../src/api/link.js'
-import { hubFixture } from './hub-fixture.js'
+import { helloOf, hubFixture } from './hub-fixture.js'
 
 const GATEWAYS = 20
-
-async function until(what: string, fn: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 10))
-  assert.ok(fn(), `timed out waiting for ${what}`)
-}
 
 test('route push: in slices that let the loop run between them, and a change meanwhile is pushed after', async (t) => {
   let version = 1
@@ -27,10 +23,7 @@ test('route push: in slices that let the loop run between them, and a change mea
       const msg = JSON.parse(data.toString()) as { t: string } & Partial<RoutesMessage>
       if (msg.t === 'routes') latest[k - 1] = msg.routes![0].host
     })
-    c.send(JSON.stringify({
-      t: 'hello', node: `n${k}`, site: { name: `s${k}`, region: 'r', provider: 'p', tier: 'edge' }, address: '127.0.0.1',
-      capacity: { cpu: 1000, memory: 1024 }, desiredVersion: 0, agent: { version: '0', pid: 1 }, gateway: { address: `127.0.0.1:${9000 + k}`, healthy: true },
-    }))
+    c.send(JSON.stringify(helloOf(k, { gateway: { address: `127.0.0.1:${9000 + k}`, healthy: true } })))
     await until(`gateway ${k} welcomed with its routes`, () => latest[k - 1] === 'v1.test')
   }
 

@@ -44,14 +44,7 @@ export function ready(n: Node | undefined): { status?: string; reason?: string }
   return { status: c?.status, reason: c?.reason }
 }
 
-export async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 15_000, detail?: () => unknown): Promise<void> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    if (await fn()) return
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${JSON.stringify(detail())}` : ''}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+export { until } from '../lib/until.js'
 
 export const V1 = '/apis/edgeplane.io/v1'
 

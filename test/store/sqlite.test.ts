@@ -39,6 +39,17 @@ function freshSqliteStore(): Store {
 runStoreContract('sqlite', freshSqliteStore)
 
 /** Row counts and meta values read through a second, independent connection. */
+/** A log row at `revision` written through another connection: the commit that reaches it fails. */
+function plantLogRow(path: string, revision: number): void {
+  const raw = new Database(path)
+  try { raw.prepare("INSERT INTO ep_log (revision, kind, namespace, name, type, value) VALUES (?, 'X', '', 'x', 'ADDED', '{}')").run(revision) } finally { raw.close() }
+}
+
+function removeLogRow(path: string, revision: number): void {
+  const raw = new Database(path)
+  try { raw.prepare('DELETE FROM ep_log WHERE revision = ?').run(revision) } finally { raw.close() }
+}
+
 function rawState(path: string): { objects: number; log: number; revision: number; compacted: number } {
   const db = new Database(path, { readonly: true })
   try {
@@ -132,9 +143,7 @@ describe('SQLite driver specifics', () => {
       await store.create(app('web'))
       // Plant a log row at the next revision through another connection: the next commit writes
       // ep_objects first, then hits the log's primary key, and must undo the object write.
-      const raw = new Database(path)
-      raw.prepare("INSERT INTO ep_log (revision, kind, namespace, name, type, value) VALUES (2, 'X', '', 'x', 'ADDED', '{}')").run()
-      raw.close()
+      plantLogRow(path, 2)
       const before = rawState(path)
       await assert.rejects(store.create(app('api')), /UNIQUE|constraint/i)
       await assert.rejects(store.update(app('web', 'default', { spec: { replicas: 5 } })), /UNIQUE|constraint/i)
@@ -142,9 +151,7 @@ describe('SQLite driver specifics', () => {
       assert.equal(await store.get('App', 'default', 'api'), undefined)
       assert.equal((await store.get<App>('App', 'default', 'web'))!.spec!.replicas, 1)
       assert.equal(await store.revision(), 1)
-      const raw2 = new Database(path)
-      raw2.prepare('DELETE FROM ep_log WHERE revision = 2').run()
-      raw2.close()
+      removeLogRow(path, 2)
       const api = await store.create(app('api'))
       assert.equal(api.metadata.resourceVersion, '2')
     } finally {
@@ -158,10 +165,8 @@ describe('SQLite driver specifics', () => {
     const store = openStore({ driver: 'sqlite', path })
     try {
       await store.create(app('web'))
-      // A log row planted at revision 3: of three writes in one batch, the second hits it.
-      const raw = new Database(path)
-      raw.prepare("INSERT INTO ep_log (revision, kind, namespace, name, type, value) VALUES (3, 'X', '', 'x', 'ADDED', '{}')").run()
-      raw.close()
+      // Of three writes in one batch, the second reaches revision 3.
+      plantLogRow(path, 3)
       const [a, b, c] = await Promise.allSettled([store.create(app('a')), store.create(app('b')), store.create(app('c'))])
       assert.equal(a.status, 'rejected', 'taken by the failed batch')
       assert.equal(b.status, 'rejected')

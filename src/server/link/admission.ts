@@ -4,6 +4,7 @@
 // (and their jittered backoff spreads them out).
 import { ApiError } from '../../api/errors.js'
 import type { Clock, TimerHandle } from '../../lib/clock.js'
+import { TokenBuckets } from '../../lib/token-buckets.js'
 
 export interface AdmissionOptions {
   clock: Clock
@@ -14,15 +15,13 @@ export interface AdmissionOptions {
 }
 
 export class Admission {
-  private tokens: number
-  private last: number
+  private bucket: TokenBuckets
   private running = 0
   private waiting: { resolve: () => void }[] = []
   private timer: TimerHandle | undefined
 
   constructor(private o: AdmissionOptions) {
-    this.tokens = o.burst
-    this.last = o.clock.now()
+    this.bucket = new TokenBuckets(o.clock, o.ratePerSecond, o.burst, 1)
   }
 
   /** Resolves when this hello may proceed; call the returned release() when its work is done. */
@@ -46,22 +45,15 @@ export class Admission {
     }
   }
 
-  private refill(): void {
-    const now = this.o.clock.now()
-    this.tokens = Math.min(this.o.burst, this.tokens + ((now - this.last) / 1000) * this.o.ratePerSecond)
-    this.last = now
-  }
-
   private pump(): void {
-    this.refill()
-    while (this.waiting.length && this.running < this.o.maxConcurrent && this.tokens >= 1) {
-      this.tokens -= 1
+    while (this.waiting.length && this.running < this.o.maxConcurrent) {
+      const waitMs = this.bucket.take('')
+      if (waitMs > 0) {
+        this.timer ??= this.o.clock.setTimeout(() => { this.timer = undefined; this.pump() }, waitMs)
+        return
+      }
       this.running++
       this.waiting.shift()!.resolve()
-    }
-    if (this.waiting.length && this.tokens < 1 && !this.timer) {
-      const ms = Math.ceil(((1 - this.tokens) / this.o.ratePerSecond) * 1000)
-      this.timer = this.o.clock.setTimeout(() => { this.timer = undefined; this.pump() }, ms)
     }
   }
 
