@@ -51,6 +51,10 @@ export interface LinkHubOptions {
 const HELLO_TIMEOUT_MS = 30_000
 /** A route push runs in slices of this much CPU time. */
 const ROUTES_SLICE_MS = 10
+/** A heartbeat tick pings about this many links at most (an interval has ≥ 8 ticks). */
+const PINGS_PER_TICK = 250
+/** Spreads links evenly over the ticks whatever their count (the fractional parts of n × φ). */
+const GOLDEN = 0.6180339887498949
 
 interface LogRequest { node: string; reply: FastifyReply; done: () => void }
 
@@ -60,8 +64,12 @@ class Session {
   /** The last routes document sent, to send only changes. */
   sentRoutes = ''
   routesVersion = 0
+  /** When the server last sent this link anything (the agent's watchdog is re-armed by any message). */
+  lastSent = -Infinity
+  /** Where in the heartbeat interval this link is pinged, in [0, 1). */
+  beat = 0
   private sockBase: { read: number; written: number }
-  constructor(readonly ws: WebSocket, readonly principal: Extract<Principal, { kind: 'node' }>, readonly stats: LinkStats, private socket: { bytesRead: number; bytesWritten: number }) {
+  constructor(readonly ws: WebSocket, readonly principal: Extract<Principal, { kind: 'node' }>, readonly stats: LinkStats, private socket: { bytesRead: number; bytesWritten: number }, private clock: Clock) {
     this.sockBase = { read: socket.bytesRead, written: socket.bytesWritten }
   }
 
@@ -74,7 +82,13 @@ class Session {
   }
 
   send(msg: ServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) sendLinkText(this.ws, JSON.stringify(msg))
+    this.sendText(JSON.stringify(msg))
+  }
+
+  sendText(text: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return
+    sendLinkText(this.ws, text)
+    this.lastSent = this.clock.now()
   }
 }
 
@@ -93,6 +107,9 @@ export class LinkHub implements LogStreamer, LinkView {
   private closed = false
   private countersAt = -Infinity
   private heartbeat: TimerHandle | undefined
+  private beatTick = 0
+  private beatTicks = 8
+  private nextBeat = 0
   private listeners = new Set<(node: string) => void>()
 
   private admission: Admission
@@ -119,7 +136,8 @@ export class LinkHub implements LogStreamer, LinkView {
       node: principal.node, site: principal.site, connected: false, lastSeen: now, bytesIn: 0, bytesOut: 0, sentVersion: 0, ackedVersion: 0,
     }
     this.stats.set(principal.node, stats)
-    const session = new Session(ws, principal, stats, socket)
+    const session = new Session(ws, principal, stats, socket, this.o.clock)
+    session.beat = (this.nextBeat++ * GOLDEN) % 1
     let admitted = false
     // The verdict waits for the loop's next I/O poll: timers run before sockets are read, so on a
     // server that fell seconds behind (10,000 links in a reconnect storm) a hello already received
@@ -289,7 +307,7 @@ export class LinkHub implements LogStreamer, LinkView {
     if (s.ws.readyState !== s.ws.OPEN) return
     s.sentRoutes = json
     const key = this.o.peerKey ? `,"peerKey":"${this.o.peerKey}"` : ''
-    sendLinkText(s.ws, `{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
+    s.sendText(`{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
   }
 
   private queuePush(node: string): void {
@@ -315,25 +333,39 @@ export class LinkHub implements LogStreamer, LinkView {
     s.send(msg)
   }
 
+  /**
+   * A heartbeat interval runs as ticks, each pinging (and judging) its own share of the links, so
+   * every link is still pinged once per interval but no tick holds the loop long: in one round,
+   * 1,000 pings and their pongs held it ~30 ms every interval (session allocations at 2,000/s had
+   * a p99 of 41–58 ms against 21–25 ms in ticks), 10,000 about 0.3 s. At least 8 ticks, more for a
+   * large fleet (a tick pings at most ~250 links); the count is fixed for each interval.
+   */
   private scheduleHeartbeat(): void {
     const ms = this.o.heartbeatSeconds * 1000
-    const due = this.o.clock.now() + ms
+    if (this.beatTick === 0) this.beatTicks = Math.max(8, Math.ceil(this.sessions.size / PINGS_PER_TICK))
+    const ticks = this.beatTicks
+    const due = this.o.clock.now() + ms / ticks
     this.heartbeat = this.o.clock.setTimeout(() => {
       const now = this.o.clock.now()
+      const tick = this.beatTick
+      this.beatTick = (tick + 1) % ticks
       // Fired late: this process was busy, and the pongs that arrived meanwhile may not have been
       // read yet. Judge nobody this round (a busy server must not cut thousands of healthy links).
       const late = now - due > Math.min(1000, ms / 2)
       for (const s of this.sessions.values()) {
+        if (Math.floor(s.beat * ticks) !== tick) continue
         s.account()
         if (!late && now - s.stats.lastSeen > ms * 2) {
           s.stats.reason = 'HeartbeatMissed'
           s.ws.terminate()
-        } else if (s.ws.readyState === s.ws.OPEN) {
+        } else if (s.ws.readyState === s.ws.OPEN && !(now - s.lastSent < ms && now - s.stats.lastSeen < ms)) {
+          // A link that spoke both ways within the interval needs no ping: the agent heard the
+          // server (any message re-arms its watchdog) and the server heard the agent.
           s.ws.ping()
         }
       }
       this.scheduleHeartbeat()
-    }, ms)
+    }, ms / ticks)
   }
 
   private notify(node: string): void {
