@@ -38,7 +38,6 @@ function freshSqliteStore(): Store {
 
 runStoreContract('sqlite', freshSqliteStore)
 
-/** Row counts and meta values read through a second, independent connection. */
 /** A log row at `revision` written through another connection: the commit that reaches it fails. */
 function plantLogRow(path: string, revision: number): void {
   const raw = new Database(path)
@@ -50,6 +49,7 @@ function removeLogRow(path: string, revision: number): void {
   try { raw.prepare('DELETE FROM ep_log WHERE revision = ?').run(revision) } finally { raw.close() }
 }
 
+/** Row counts and meta values read through a second, independent connection. */
 function rawState(path: string): { objects: number; log: number; revision: number; compacted: number } {
   const db = new Database(path, { readonly: true })
   try {
