@@ -137,6 +137,8 @@ export class NodeLifecycle {
   /** Nodes whose link changed since a pass last read them. */
   private dirty = new Set<string>()
   private dirtyQueued = false
+  /** Nodes whose writes of a run for changed links are not committed yet (no other run writes them meanwhile). */
+  private inflight = new Set<string>()
 
   /**
    * A node's link changed: it is reconciled at once, with the others that changed in the same turn,
@@ -150,35 +152,47 @@ export class NodeLifecycle {
     setImmediate(() => { this.dirtyQueued = false; this.runDirty() })
   }
 
+  /**
+   * Reconciles the changed nodes whose earlier writes are committed; runs overlap, on different
+   * nodes. (One after another, the 999 links of a kill that closed a turn after the first waited
+   * 1.1 s for that one node's write to commit on a busy server.)
+   */
   private runDirty(): void {
     if (this.busy || !this.dirty.size) return
     const nodes: Node[] = []
     for (const name of this.dirty) {
+      if (this.inflight.has(name)) continue
+      this.dirty.delete(name)
       const n = this.o.nodes.get(undefined, name)
       if (n) nodes.push(n)
     }
-    this.dirty.clear()
-    this.busy = true
+    if (!nodes.length) return
+    for (const n of nodes) this.inflight.add(n.metadata.name)
     void this.passOver(nodes).catch((err) => this.o.log.warn({ err }, 'node lifecycle pass failed')).finally(() => {
-      this.busy = false
-      this.next()
+      for (const n of nodes) this.inflight.delete(n.metadata.name)
+      this.runDirty()
     })
   }
 
-  /** After a pass: the nodes that changed meanwhile first, then a full pass if one was asked for. */
+  /** After a full pass: the nodes that changed meanwhile first, then a full pass if one was asked for. */
   private next(): void {
-    if (this.dirty.size) return this.runDirty()
+    if (this.dirty.size) this.runDirty()
     if (this.again) { this.again = false; this.kick() }
   }
 
   /** A pass is running, due again, or paced for later (tests wait for this to clear). */
-  get pending(): boolean { return this.busy || this.again || this.paced !== undefined || this.dirtyQueued || this.dirty.size > 0 }
+  get pending(): boolean { return this.busy || this.again || this.paced !== undefined || this.dirtyQueued || this.dirty.size > 0 || this.inflight.size > 0 }
 
   /** One pass over every node. Exposed for tests driven by a manual clock. */
   async pass(): Promise<number> {
-    // It reads every node: those changed so far need no pass of their own.
-    this.dirty.clear()
-    return this.passOver(this.o.nodes.list())
+    // It reads every node: those changed so far need no pass of their own. Nodes a run for changed
+    // links is still writing are that run's (their cached objects are about to be replaced).
+    if (!this.inflight.size) {
+      this.dirty.clear()
+      return this.passOver(this.o.nodes.list())
+    }
+    for (const name of this.dirty) if (!this.inflight.has(name)) this.dirty.delete(name)
+    return this.passOver(this.o.nodes.list().filter((n) => !this.inflight.has(n.metadata.name)))
   }
 
   /** Reconciles these nodes and writes what changed; resolves with the scan's cost (ms, real time). */

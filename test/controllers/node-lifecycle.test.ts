@@ -7,6 +7,7 @@ import { getCondition } from '../../src/api/meta.js'
 import { NodeLifecycle, type LinkStats, type LinkView } from '../../src/controllers/node-lifecycle.js'
 import { eventsOf, fleet, instanceObj, log, runningStatus, settle, siteObj, type Fleet } from './helpers.js'
 import { API_VERSION } from '../../src/api/meta.js'
+import { until } from '../lib/until.js'
 
 const GRACE = 10_000
 
@@ -395,4 +396,31 @@ test('node lifecycle: a pass whose writes are slow to commit does not hold the n
   assert.equal(lists, 2, 'the next pass started at once: the wait for the writes is not the pass\'s cost')
   await quiet()
   assert.ok(performance.now() - t0 < 1000)
+})
+
+test('node lifecycle: a link that closes while an earlier close is still being written is written without waiting for it', async (t) => {
+  const s = await setup(t)
+  s.links.connect('n1')
+  s.links.connect('n2')
+  await s.pass()
+  s.lc.start()
+  const quiet = async () => { for (let i = 0; i < 2000 && s.lc.pending; i++) await new Promise((r) => setTimeout(r, 5)) }
+  await quiet()
+  // n1's writes wait until released (a commit behind a busy loop); n2's go through.
+  let release!: () => void
+  const held = new Promise<void>((r) => { release = r })
+  const update = s.store.update.bind(s.store)
+  s.store.update = (async (...args: Parameters<typeof update>) => {
+    if (args[0].kind === 'Node' && args[0].metadata.name === 'n1') await held
+    return update(...args)
+  }) as typeof update
+  const state = async (name: string) => (await s.node(name)).status?.link?.state
+  s.links.close('n1')
+  await new Promise((r) => setImmediate(r))
+  s.links.close('n2')
+  await until('n2 written down while n1 is still being written', async () => (await state('n2')) === 'Disconnected')
+  assert.equal(await state('n1'), 'Connected', 'n1 is still being written')
+  release()
+  await quiet()
+  assert.equal(await state('n1'), 'Disconnected')
 })
