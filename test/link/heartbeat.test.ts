@@ -3,6 +3,7 @@
 // silent for two intervals is cut as HeartbeatMissed while the others stay.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { ManualClock } from '../../src/lib/clock.js'
 import { until } from '../lib/until.js'
 import { helloOf, hubFixture } from './hub-fixture.js'
 
@@ -76,4 +77,25 @@ test('heartbeat: a link that spoke both ways within the interval is not pinged; 
   // An interval later link 1 has been quiet for a whole interval: it is pinged again.
   await interval()
   await until('link 1 pinged again', () => pings[0] === before[0] + 1)
+})
+
+test('heartbeat: ticks that fire late keep to the interval\'s schedule (a busy server does not stretch it)', async (t) => {
+  // Every timer of this clock fires 400 ms after it was due, as on a loop busy for that long.
+  class LateClock extends ManualClock {
+    override setTimeout(fn: () => void, ms: number) { return super.setTimeout(fn, ms + 400) }
+  }
+  const clock = new LateClock()
+  const { hub, dial } = await hubFixture(t, { heartbeatSeconds: INTERVAL_MS / 1000, clock })
+  const pings = new Array<number>(LINKS).fill(0)
+  for (let k = 1; k <= LINKS; k++) {
+    const c = await dial()
+    c.on('ping', () => { pings[k - 1]++ })
+    c.send(JSON.stringify(helloOf(k)))
+  }
+  await until('every link welcomed', () => hub.connectedCount() === LINKS)
+  // Ten intervals. Timed tick after tick, each 400 ms late, an interval would stretch to 7.2 s and
+  // a link be pinged about five times; on schedule, about nine (none in its first interval).
+  for (let k = 0; k < 10 * 8; k++) { clock.advance(TICK_MS); await new Promise((r) => setTimeout(r, 10)) }
+  await until('the pongs are in', () => Math.min(...pings) >= 8)
+  assert.ok(Math.max(...pings) <= 10, `no link pinged more than once per interval: ${pings}`)
 })

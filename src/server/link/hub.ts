@@ -113,6 +113,8 @@ export class LinkHub implements LogStreamer, LinkView {
   private heartbeat: TimerHandle | undefined
   private beatTick = 0
   private beatTicks = 8
+  /** When the next heartbeat tick is due (ticks keep to this schedule, not to each other). */
+  private beatDue = -Infinity
   private nextBeat = 0
   private listeners = new Set<(node: string) => void>()
 
@@ -348,7 +350,13 @@ export class LinkHub implements LogStreamer, LinkView {
     const ms = this.o.heartbeatSeconds * 1000
     if (this.beatTick === 0) this.beatTicks = Math.max(8, Math.ceil(this.sessions.size / PINGS_PER_TICK))
     const ticks = this.beatTicks
-    const due = this.o.clock.now() + ms / ticks
+    // Ticks keep to the interval's own schedule: each one timed from the last would drift by its
+    // lateness, and on a busy server (a reconnect storm) the interval stretched past the agents'
+    // watchdog (3 intervals without a message), which redialed — the storm fed itself for 150 s.
+    // More than an interval behind, the schedule starts again from now.
+    const now = this.o.clock.now()
+    this.beatDue = now - this.beatDue > ms ? now + ms / ticks : this.beatDue + ms / ticks
+    const due = this.beatDue
     this.heartbeat = this.o.clock.setTimeout(() => {
       const now = this.o.clock.now()
       const tick = this.beatTick
@@ -369,7 +377,7 @@ export class LinkHub implements LogStreamer, LinkView {
         }
       }
       this.scheduleHeartbeat()
-    }, ms / ticks)
+    }, Math.max(0, due - now))
   }
 
   private notify(node: string): void {
