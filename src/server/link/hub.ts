@@ -67,12 +67,10 @@ class Session {
   /** The last routes document sent, to send only changes. */
   sentRoutes = ''
   routesVersion = 0
-  /** When the server last sent this link anything (the agent's watchdog is re-armed by any message). */
-  lastSent = -Infinity
   /** Where in the heartbeat interval this link is pinged, in [0, 1). */
   beat = 0
   private sockBase: { read: number; written: number }
-  constructor(readonly ws: WebSocket, readonly principal: Extract<Principal, { kind: 'node' }>, readonly stats: LinkStats, private socket: { bytesRead: number; bytesWritten: number }, private clock: Clock) {
+  constructor(readonly ws: WebSocket, readonly principal: Extract<Principal, { kind: 'node' }>, readonly stats: LinkStats, private socket: { bytesRead: number; bytesWritten: number }) {
     this.sockBase = { read: socket.bytesRead, written: socket.bytesWritten }
   }
 
@@ -89,9 +87,7 @@ class Session {
   }
 
   sendText(text: string): void {
-    if (this.ws.readyState !== this.ws.OPEN) return
-    sendLinkText(this.ws, text)
-    this.lastSent = this.clock.now()
+    if (this.ws.readyState === this.ws.OPEN) sendLinkText(this.ws, text)
   }
 }
 
@@ -141,7 +137,7 @@ export class LinkHub implements LogStreamer, LinkView {
       node: principal.node, site: principal.site, connected: false, lastSeen: now, bytesIn: 0, bytesOut: 0, sentVersion: 0, ackedVersion: 0,
     }
     this.stats.set(principal.node, stats)
-    const session = new Session(ws, principal, stats, socket, this.o.clock)
+    const session = new Session(ws, principal, stats, socket)
     session.beat = (this.nextBeat++ * GOLDEN) % 1
     let admitted = false
     // The verdict waits for the loop's next I/O poll: timers run before sockets are read, so on a
@@ -355,28 +351,31 @@ export class LinkHub implements LogStreamer, LinkView {
     // More than an interval behind, the schedule starts again from now.
     const now = this.o.clock.now()
     this.beatDue = now - this.beatDue > ms ? now + ms / ticks : this.beatDue + ms / ticks
-    const due = this.beatDue
+    const delay = Math.max(0, this.beatDue - now)
     this.heartbeat = this.o.clock.setTimeout(() => {
-      const now = this.o.clock.now()
+      const fired = this.o.clock.now()
       const tick = this.beatTick
       this.beatTick = (tick + 1) % ticks
-      // Fired late: this process was busy, and the pongs that arrived meanwhile may not have been
-      // read yet. Judge nobody this round (a busy server must not cut thousands of healthy links).
-      const late = now - due > Math.min(1000, ms / 2)
+      // This timer fired late: this process was busy, and the pongs that arrived meanwhile may not
+      // have been read yet. Judge nobody this tick (a busy server must not cut thousands of healthy
+      // links). Late against this timer, not the schedule: a tick that catches up runs after the
+      // loop has read its sockets, and on a loaded machine every tick behind the schedule judged
+      // nobody (a silent link of a test was never cut).
+      const late = fired - (now + delay) > Math.min(1000, ms / 2)
       for (const s of this.sessions.values()) {
         if (Math.floor(s.beat * ticks) !== tick) continue
         s.account()
-        if (!late && now - s.stats.lastSeen > ms * 2) {
+        if (!late && fired - s.stats.lastSeen > ms * 2) {
           s.stats.reason = 'HeartbeatMissed'
           s.ws.terminate()
-        } else if (s.ws.readyState === s.ws.OPEN && !(now - s.lastSent < ms && now - s.stats.lastSeen < ms)) {
-          // A link that spoke both ways within the interval needs no ping: the agent heard the
-          // server (any message re-arms its watchdog) and the server heard the agent.
+        } else if (s.ws.readyState === s.ws.OPEN) {
+          // Every link, even one that spoke a moment ago: skipping those let a quiet link's last
+          // word age past two intervals before its next ping when a tick ran late, and cut it.
           s.ws.ping()
         }
       }
       this.scheduleHeartbeat()
-    }, Math.max(0, due - now))
+    }, delay)
   }
 
   private notify(node: string): void {
