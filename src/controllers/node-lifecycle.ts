@@ -187,10 +187,6 @@ export class NodeLifecycle {
   async pass(): Promise<number> {
     // It reads every node: those changed so far need no pass of their own. Nodes a run for changed
     // links is still writing are that run's (their cached objects are about to be replaced).
-    if (!this.inflight.size) {
-      this.dirty.clear()
-      return this.passOver(this.o.nodes.list())
-    }
     for (const name of this.dirty) if (!this.inflight.has(name)) this.dirty.delete(name)
     return this.passOver(this.o.nodes.list().filter((n) => !this.inflight.has(n.metadata.name)))
   }

@@ -38,6 +38,18 @@ function freshSqliteStore(): Store {
 
 runStoreContract('sqlite', freshSqliteStore)
 
+/** Runs `fn` on a store over a fresh file, then closes the store and deletes the file. */
+async function withFreshStore(fn: (store: Store, path: string) => Promise<void>): Promise<void> {
+  const path = tempPath()
+  const store = openStore({ driver: 'sqlite', path })
+  try {
+    await fn(store, path)
+  } finally {
+    await store.close()
+    removeDirOf(path)
+  }
+}
+
 /** A log row at `revision` written through another connection: the commit that reaches it fails. */
 function plantLogRow(path: string, revision: number): void {
   const raw = new Database(path)
@@ -113,74 +125,53 @@ describe('SQLite driver specifics', () => {
     }
   })
 
-  test('a failed mutation (Conflict, AlreadyExists, NotFound) leaves no partial write', async () => {
-    const path = tempPath()
-    const store = openStore({ driver: 'sqlite', path })
-    try {
-      const a = await store.create(app('web'))
-      await store.update({ ...a, spec: { ...a.spec!, replicas: 2 } })
-      const before = rawState(path)
-      assert.deepEqual(before, { objects: 1, log: 2, revision: 2, compacted: 0 })
-      const stored = await store.get('App', 'default', 'web')
-      await expectApiError(store.update({ ...a, spec: { ...a.spec!, replicas: 99 } }), 'Conflict')
-      await expectApiError(store.update({ ...a, status: { replicas: 9, readyReplicas: 9 } }, { subresource: 'status' }), 'Conflict')
-      await expectApiError(store.delete('App', 'default', 'web', { resourceVersion: '1' }), 'Conflict')
-      await expectApiError(store.create(app('web')), 'AlreadyExists')
-      await expectApiError(store.update(app('ghost')), 'NotFound')
-      await expectApiError(store.delete('App', 'default', 'ghost'), 'NotFound')
-      assert.deepEqual(rawState(path), before)
-      assert.deepEqual(await store.get('App', 'default', 'web'), stored)
-    } finally {
-      await store.close()
-      removeDirOf(path)
-    }
-  })
+  test('a failed mutation (Conflict, AlreadyExists, NotFound) leaves no partial write', () => withFreshStore(async (store, path) => {
+    const a = await store.create(app('web'))
+    await store.update({ ...a, spec: { ...a.spec!, replicas: 2 } })
+    const before = rawState(path)
+    assert.deepEqual(before, { objects: 1, log: 2, revision: 2, compacted: 0 })
+    const stored = await store.get('App', 'default', 'web')
+    await expectApiError(store.update({ ...a, spec: { ...a.spec!, replicas: 99 } }), 'Conflict')
+    await expectApiError(store.update({ ...a, status: { replicas: 9, readyReplicas: 9 } }, { subresource: 'status' }), 'Conflict')
+    await expectApiError(store.delete('App', 'default', 'web', { resourceVersion: '1' }), 'Conflict')
+    await expectApiError(store.create(app('web')), 'AlreadyExists')
+    await expectApiError(store.update(app('ghost')), 'NotFound')
+    await expectApiError(store.delete('App', 'default', 'ghost'), 'NotFound')
+    assert.deepEqual(rawState(path), before)
+    assert.deepEqual(await store.get('App', 'default', 'web'), stored)
+  }))
 
-  test('a write that fails inside the transaction after touching a table is rolled back entirely', async () => {
-    const path = tempPath()
-    const store = openStore({ driver: 'sqlite', path })
-    try {
-      await store.create(app('web'))
-      // Plant a log row at the next revision through another connection: the next commit writes
-      // ep_objects first, then hits the log's primary key, and must undo the object write.
-      plantLogRow(path, 2)
-      const before = rawState(path)
-      await assert.rejects(store.create(app('api')), /UNIQUE|constraint/i)
-      await assert.rejects(store.update(app('web', 'default', { spec: { replicas: 5 } })), /UNIQUE|constraint/i)
-      assert.deepEqual(rawState(path), before)
-      assert.equal(await store.get('App', 'default', 'api'), undefined)
-      assert.equal((await store.get<App>('App', 'default', 'web'))!.spec!.replicas, 1)
-      assert.equal(await store.revision(), 1)
-      removeLogRow(path, 2)
-      const api = await store.create(app('api'))
-      assert.equal(api.metadata.resourceVersion, '2')
-    } finally {
-      await store.close()
-      removeDirOf(path)
-    }
-  })
+  test('a write that fails inside the transaction after touching a table is rolled back entirely', () => withFreshStore(async (store, path) => {
+    await store.create(app('web'))
+    // Plant a log row at the next revision through another connection: the next commit writes
+    // ep_objects first, then hits the log's primary key, and must undo the object write.
+    plantLogRow(path, 2)
+    const before = rawState(path)
+    await assert.rejects(store.create(app('api')), /UNIQUE|constraint/i)
+    await assert.rejects(store.update(app('web', 'default', { spec: { replicas: 5 } })), /UNIQUE|constraint/i)
+    assert.deepEqual(rawState(path), before)
+    assert.equal(await store.get('App', 'default', 'api'), undefined)
+    assert.equal((await store.get<App>('App', 'default', 'web'))!.spec!.replicas, 1)
+    assert.equal(await store.revision(), 1)
+    removeLogRow(path, 2)
+    const api = await store.create(app('api'))
+    assert.equal(api.metadata.resourceVersion, '2')
+  }))
 
-  test('an SQL error fails the writes its batch had taken, rolls them all back, and the rest go on', async () => {
-    const path = tempPath()
-    const store = openStore({ driver: 'sqlite', path })
-    try {
-      await store.create(app('web'))
-      // Of three writes in one batch, the second reaches revision 3.
-      plantLogRow(path, 3)
-      const [a, b, c] = await Promise.allSettled([store.create(app('a')), store.create(app('b')), store.create(app('c'))])
-      assert.equal(a.status, 'rejected', 'taken by the failed batch')
-      assert.equal(b.status, 'rejected')
-      assert.match(String((b as PromiseRejectedResult).reason), /UNIQUE|constraint/i)
-      assert.equal(c.status, 'fulfilled', 'not taken by the failed batch: committed in the next')
-      assert.equal((c as PromiseFulfilledResult<App>).value.metadata.resourceVersion, '2')
-      assert.equal(await store.get('App', 'default', 'a'), undefined)
-      assert.equal(await store.get('App', 'default', 'b'), undefined)
-      assert.equal(await store.revision(), 2)
-    } finally {
-      await store.close()
-      removeDirOf(path)
-    }
-  })
+  test('an SQL error fails the writes its batch had taken, rolls them all back, and the rest go on', () => withFreshStore(async (store, path) => {
+    await store.create(app('web'))
+    // Of three writes in one batch, the second reaches revision 3.
+    plantLogRow(path, 3)
+    const [a, b, c] = await Promise.allSettled([store.create(app('a')), store.create(app('b')), store.create(app('c'))])
+    assert.equal(a.status, 'rejected', 'taken by the failed batch')
+    assert.equal(b.status, 'rejected')
+    assert.match(String((b as PromiseRejectedResult).reason), /UNIQUE|constraint/i)
+    assert.equal(c.status, 'fulfilled', 'not taken by the failed batch: committed in the next')
+    assert.equal((c as PromiseFulfilledResult<App>).value.metadata.resourceVersion, '2')
+    assert.equal(await store.get('App', 'default', 'a'), undefined)
+    assert.equal(await store.get('App', 'default', 'b'), undefined)
+    assert.equal(await store.revision(), 2)
+  }))
 
   test('a burst longer than one batch is committed in several, in order, with the loop served in between', async () => {
     const path = tempPath()

@@ -83,11 +83,7 @@ class Session {
   }
 
   send(msg: ServerMessage): void {
-    this.sendText(JSON.stringify(msg))
-  }
-
-  sendText(text: string): void {
-    if (this.ws.readyState === this.ws.OPEN) sendLinkText(this.ws, text)
+    if (this.ws.readyState === this.ws.OPEN) sendLinkText(this.ws, JSON.stringify(msg))
   }
 }
 
@@ -308,7 +304,7 @@ export class LinkHub implements LogStreamer, LinkView {
     if (s.ws.readyState !== s.ws.OPEN) return
     s.sentRoutes = json
     const key = this.o.peerKey ? `,"peerKey":"${this.o.peerKey}"` : ''
-    s.sendText(`{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
+    sendLinkText(s.ws, `{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
   }
 
   private queuePush(node: string): void {

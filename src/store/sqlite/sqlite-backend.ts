@@ -1,9 +1,9 @@
 // SQLite driver (better-sqlite3) with durable group commit. Writes queued since the last commit
 // share a transaction (up to 10 ms of them); the WAL is then fsync'ed on libuv's thread pool
 // (fs.fsync), so the event loop keeps serving while the disk syncs, and each write is acknowledged
-// only after the sync that covers it. SQLite itself runs with synchronous=NORMAL (it syncs at checkpoints); our fsync
-// of the WAL after every commit gives what synchronous=FULL gives: an acknowledged write survives a
-// power loss. Readers of this process may see a commit before it is acknowledged (as with any
+// only after the sync that covers it. SQLite itself runs with synchronous=NORMAL (it syncs at
+// checkpoints); our fsync of the WAL after every commit gives what synchronous=FULL gives: an
+// acknowledged write survives a power loss. Readers of this process may see a commit before it is acknowledged (as with any
 // group commit); they never see one that is rolled back.
 import Database from 'better-sqlite3'
 import { closeSync, fsync, openSync } from 'node:fs'
