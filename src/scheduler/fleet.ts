@@ -210,6 +210,14 @@ export class FleetIndex {
     this.recs.get(n.info.site)!.touch()
   }
 
+  /** Readiness of a known instance (nothing else about it changed); false when it is not known. */
+  setReady(name: string, ready: boolean): boolean {
+    const prev = this.instMap.get(name)
+    if (!prev) return false
+    if (prev.ready !== ready) this.instMap.set(name, { ...prev, ready })
+    return true
+  }
+
   deleteInstance(name: string): void {
     const prev = this.instMap.get(name)
     if (!prev) return

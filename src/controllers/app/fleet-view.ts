@@ -49,9 +49,13 @@ export class FleetView {
       if (was !== undefined) this.refreshSite(was)
       if (ev.type !== 'DELETED' && ev.object.spec.site !== was) this.refreshSite(ev.object.spec.site)
     })
-    instances.on((ev) => {
-      if (ev.type === 'DELETED') this.index.deleteInstance(ev.object.metadata.name)
-      else this.index.putInstance(this.placed(ev.object))
+    instances.on((ev, prev) => {
+      const i = ev.object
+      if (ev.type === 'DELETED') this.index.deleteInstance(i.metadata.name)
+      // A status report (same spec, same node) changes only readiness: no request to parse again,
+      // no site to recount (every instance reports two or three times as it starts).
+      else if (prev && prev.metadata.generation === i.metadata.generation && prev.spec.node === i.spec.node && this.index.setReady(i.metadata.name, !!i.status?.ready)) return
+      else this.index.putInstance(this.placed(i))
     })
     // An app's priority is on each of its instances: they carry the previous one (or none, when
     // they came before their app), so a change puts them again.
