@@ -140,7 +140,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const geo = createGeoLocator({ rulesFile: opts.geoRules, ...(opts.geoDatabase ? { mmdbFile: opts.geoDatabase } : {}) })
   let routing!: RoutingTable
   const hub = new LinkHub({
-    store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate,
+    store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
     routesFor: (site) => routing.siteRoutes(site), peerKey: ensurePeerKey(opts.dataDir),
     known: { site: (name) => sites.get(undefined, name), node: (name) => nodes.get(undefined, name) },
     onTraffic: (site, reports, interval) => routing.recordTraffic(site, reports, interval),

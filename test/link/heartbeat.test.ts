@@ -88,3 +88,48 @@ test('heartbeat: on a loop that runs every timer late, a silent link is still cu
   assert.equal(hub['stats'].get('n1')?.reason, 'HeartbeatMissed')
   assert.equal(hub.connectedCount(), 3, 'the links that answer stay')
 })
+
+test('heartbeat: a link that talked both ways within a quarter interval is not pinged; one that only talks is; silence after talk is cut once pinged', async (t) => {
+  const { hub, clock, dial } = await hubFixture(t, { heartbeatSeconds: INTERVAL_MS / 1000, graceMs: 2 * INTERVAL_MS })
+  const pings = [0, 0, 0]
+  const clients = []
+  for (let k = 1; k <= 3; k++) {
+    const c = await dial()
+    clients.push(c)
+    c.on('ping', () => { pings[k - 1]++ })
+    c.send(JSON.stringify(helloOf(k)))
+  }
+  await until('every link welcomed', () => hub.connectedCount() === 3)
+  const settle = () => new Promise((r) => setTimeout(r, 10))
+  const status = JSON.stringify({ t: 'status', instances: [] })
+  // n1 talks both ways every 250 ms (a status up, a welcome down); n2 only talks up (the agent's
+  // watchdog needs to hear the server: it must still be pinged); n3 is quiet.
+  let talking = true
+  const step = async () => {
+    if (talking) { clients[0].send(status); hub.requestStatus('n1') }
+    clients[1].send(status)
+    await settle()
+    clock.advance(250)
+    await settle()
+  }
+  for (let k = 0; k < 2 * 16; k++) await step() // two intervals
+  await until('the quiet link pinged each interval', () => pings[2] >= 2)
+  assert.equal(pings[0], 0, 'the link that talked both ways was not pinged')
+  assert.ok(pings[1] >= 2, `the link that only talked up was pinged each interval: ${pings[1]}`)
+
+  // n1 falls silent (its socket paused: no pong either). Cut only after a ping it did not answer:
+  // not before two intervals after its last word, and within three and a tick.
+  talking = false
+  clients[0].pause()
+  const lastWord = clock.now()
+  let cutAt = -1
+  for (let k = 0; k < 4 * 16 && cutAt < 0; k++) {
+    await step()
+    if (hub.connectedCount() === 2) cutAt = clock.now()
+  }
+  assert.ok(cutAt > 0, 'the silent link was cut')
+  assert.equal(hub['stats'].get('n1')?.reason, 'HeartbeatMissed')
+  const after = cutAt - lastWord
+  assert.ok(after > 2 * INTERVAL_MS && after <= 3 * INTERVAL_MS + TICK_MS, `cut ${after} ms after its last word`)
+  assert.equal(hub.connectedCount(), 2, 'the others stay')
+})

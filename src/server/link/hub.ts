@@ -29,6 +29,12 @@ export interface LinkHubOptions {
   helloTimeoutMs?: number
   /** Hellos admitted per second (a reconnect storm is let in at this pace). */
   admissionRate?: number
+  /**
+   * The node lifecycle's grace (a connected node not heard from for this long goes NotReady). With
+   * it, a link that talked both ways within the last quarter interval is not pinged (its word is at
+   * most 1.25 intervals old at its next ping): only if the grace leaves half an interval over that.
+   */
+  graceMs?: number
   /** Routes pushes to gateways are at most this often (default 250 ms). */
   routesIntervalMs?: number
   /** A push runs in slices of this much CPU time, the loop serving others between them (default 10 ms). */
@@ -69,8 +75,12 @@ class Session {
   routesVersion = 0
   /** Where in the heartbeat interval this link is pinged, in [0, 1). */
   beat = 0
+  /** When the server last sent on this link (anything: the agent's watchdog counts every message). */
+  sentAt = -Infinity
+  /** When this link was last pinged (a verdict needs a ping after the link's last word). */
+  pingedAt = -Infinity
   private sockBase: { read: number; written: number }
-  constructor(readonly ws: WebSocket, readonly principal: Extract<Principal, { kind: 'node' }>, readonly stats: LinkStats, private socket: { bytesRead: number; bytesWritten: number }) {
+  constructor(readonly ws: WebSocket, readonly principal: Extract<Principal, { kind: 'node' }>, readonly stats: LinkStats, private socket: { bytesRead: number; bytesWritten: number }, private clock: Clock) {
     this.sockBase = { read: socket.bytesRead, written: socket.bytesWritten }
   }
 
@@ -83,7 +93,12 @@ class Session {
   }
 
   send(msg: ServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) sendLinkText(this.ws, JSON.stringify(msg))
+    if (this.ws.readyState === this.ws.OPEN) this.sendText(JSON.stringify(msg))
+  }
+
+  sendText(text: string): void {
+    this.sentAt = this.clock.now()
+    sendLinkText(this.ws, text)
   }
 }
 
@@ -133,7 +148,7 @@ export class LinkHub implements LogStreamer, LinkView {
       node: principal.node, site: principal.site, connected: false, lastSeen: now, bytesIn: 0, bytesOut: 0, sentVersion: 0, ackedVersion: 0,
     }
     this.stats.set(principal.node, stats)
-    const session = new Session(ws, principal, stats, socket)
+    const session = new Session(ws, principal, stats, socket, this.o.clock)
     session.beat = (this.nextBeat++ * GOLDEN) % 1
     let admitted = false
     // The verdict waits for the loop's next I/O poll: timers run before sockets are read, so on a
@@ -304,7 +319,7 @@ export class LinkHub implements LogStreamer, LinkView {
     if (s.ws.readyState !== s.ws.OPEN) return
     s.sentRoutes = json
     const key = this.o.peerKey ? `,"peerKey":"${this.o.peerKey}"` : ''
-    sendLinkText(s.ws, `{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
+    s.sendText(`{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
   }
 
   private queuePush(node: string): void {
@@ -359,20 +374,35 @@ export class LinkHub implements LogStreamer, LinkView {
       // loop has read its sockets, and on a loaded machine every tick behind the schedule judged
       // nobody (a silent link of a test was never cut).
       const late = fired - (now + delay) > Math.min(1000, ms / 2)
+      const talked = this.talkedMs(ms)
       for (const s of this.sessions.values()) {
         if (Math.floor(s.beat * ticks) !== tick) continue
         s.account()
-        if (!late && fired - s.stats.lastSeen > ms * 2) {
+        // A verdict needs a ping after the link's last word: a link that was not pinged because it
+        // talked is never cut for the silence that followed before it was pinged.
+        if (!late && fired - s.stats.lastSeen > ms * 2 && s.pingedAt > s.stats.lastSeen) {
           s.stats.reason = 'HeartbeatMissed'
           s.ws.terminate()
+        } else if (fired - s.stats.lastSeen < talked && fired - s.sentAt < talked) {
+          // It talked both ways a moment ago: both ends know the other is there (during a change
+          // to every site, pings and pongs were a quarter of the link's messages).
         } else if (s.ws.readyState === s.ws.OPEN) {
-          // Every link, even one that spoke a moment ago: skipping those let a quiet link's last
-          // word age past two intervals before its next ping when a tick ran late, and cut it.
+          s.pingedAt = fired
           s.ws.ping()
         }
       }
       this.scheduleHeartbeat()
     }, delay)
+  }
+
+  /**
+   * How recently a link must have talked both ways to go without this tick's ping: a quarter
+   * interval, so that its word is at most 1.25 intervals old when it is next pinged, if the
+   * lifecycle's grace leaves half an interval over that (else every link is pinged).
+   */
+  private talkedMs(ms: number): number {
+    const grace = this.o.graceMs ?? 0
+    return grace >= ms * 1.75 ? ms / 4 : 0
   }
 
   private notify(node: string): void {
