@@ -92,7 +92,7 @@ test('heartbeat: on a loop that runs every timer late, a silent link is still cu
 test('heartbeat: a link that talked both ways within a quarter interval is not pinged; one that only talks is; silence after talk is cut once pinged', async (t) => {
   const { hub, clock, dial } = await hubFixture(t, { heartbeatSeconds: INTERVAL_MS / 1000, graceMs: 2 * INTERVAL_MS })
   const pings = [0, 0, 0]
-  const clients = []
+  const clients: Awaited<ReturnType<typeof dial>>[] = []
   for (let k = 1; k <= 3; k++) {
     const c = await dial()
     clients.push(c)
