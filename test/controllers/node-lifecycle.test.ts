@@ -366,10 +366,11 @@ test('node lifecycle: full passes start at least 5× the last one\'s cost apart 
   assert.deepEqual([s.links.refreshed, lists], [2, 2], 'the kicks ran one full pass')
   assert.ok(waited >= 4 * COST - 5, `the pass started ≥ 5× the cost after the last one started (waited ${waited.toFixed(0)} ms after a ${COST} ms pass)`)
 
-  // A link change: that node alone (no pass over the fleet, so nothing to pace).
+  // A link change: that node alone (no pass over the fleet, so nothing to pace), and no reading of
+  // every link's byte counters (30 ms here, 27 ms at 10,000 links) before its write.
   s.links.connect('n1')
   await quiet()
-  assert.equal(s.links.refreshed, 3, 'one pass')
+  assert.equal(s.links.refreshed, 2, 'the run for one changed link read no counters')
   assert.equal(lists, 2, 'the fleet was not listed')
   await settle(s.store)
   assert.equal((await s.ready('n1'))?.status, 'True')
