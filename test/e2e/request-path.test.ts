@@ -103,6 +103,11 @@ spec:
   assert.equal(route.status, 200)
   assert.equal(route.body.endpoints[0].site, 'tokyo')
   assert.match(route.body.endpoints[0].reason, /nearest/)
+  const first = await api(server.url, server.token, 'GET', '/v1/route?host=web.edge.test&clientIp=203.0.113.7&limit=1')
+  assert.deepEqual([first.body.endpoints.map((e: any) => e.site), first.body.total], [['tokyo'], { endpoints: 2, excluded: 0 }], 'the first site only, and how many there are')
+  const bad = await api(server.url, server.token, 'GET', '/v1/route?host=web.edge.test&limit=0')
+  assert.equal(bad.status, 400)
+  assert.match(bad.body.message, /limit "0" is not a positive integer/)
 
   // Each gateway serves its own site's instance.
   await waitUntil('the gateways to have their routes', async () => (await viaGateway(gateways.paris, 'web.edge.test')).body.site === 'paris' || undefined, 30_000)
@@ -136,4 +141,8 @@ spec:
   const routeCli = await cli(['route', 'web.edge.test', '--client-ip', '198.51.100.9'], server.env)
   assert.equal(routeCli.code, 0, routeCli.stderr)
   assert.match(routeCli.stdout, /1\s+paris\s+127\.0\.41\.1/)
+  const firstCli = await cli(['route', 'web.edge.test', '--client-ip', '198.51.100.9', '--limit', '1'], server.env)
+  assert.equal(firstCli.code, 0, firstCli.stderr)
+  assert.doesNotMatch(firstCli.stdout, /tokyo/)
+  assert.match(firstCli.stdout, /\(not shown, see --limit: 1 ranked, 0 excluded\)/)
 })
