@@ -364,3 +364,36 @@ test('app controller: on a full node the update rolls through one instance at a 
   assert.ok(all.every((i) => i.spec.revision === rev2 && i.status?.ready))
   assert.equal(getCondition((await s.app()).status?.conditions, 'Scheduled')?.status, 'True')
 })
+
+test('app controller: its own status write starts no reconcile; an edit, or anything else written to the App, does', async (t) => {
+  const s = await setup(t)
+  await s.store.create(appObj('web', { replicas: 3 }))
+  await s.settle()
+  let runs = 0
+  const reconcile = s.c.reconcile.bind(s.c)
+  s.c.reconcile = async (key) => { runs++; return reconcile(key) }
+
+  // Readiness moves the counts in status: one reconcile writes them, and its write starts none
+  // (before, every readiness burst cost a second reconcile of the whole app).
+  const [one, ...rest] = await s.mine()
+  await markReady(s.store, one)
+  await s.settle()
+  assert.equal((await s.app()).status?.readyReplicas, 1)
+  assert.equal(runs, 1, 'one reconcile for one readiness change')
+  for (const i of rest) await markReady(s.store, i)
+  await s.settle()
+  assert.equal((await s.app()).status?.readyReplicas, 3)
+  const afterReady = runs
+
+  // A status written by someone else (here: an old copy) is reconciled and put right.
+  const app = await s.app()
+  await s.store.update({ ...app, status: { ...app.status!, readyReplicas: 0 } }, { subresource: 'status' })
+  await s.settle()
+  assert.ok(runs > afterReady, 'a foreign status write is reconciled')
+  assert.equal((await s.app()).status?.readyReplicas, 3, 'and put right')
+
+  // An edit is reconciled as always.
+  await s.edit('web', (spec) => ({ ...spec, replicas: 4 }))
+  await s.settle()
+  assert.equal((await s.mine()).length, 4)
+})
