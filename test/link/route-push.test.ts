@@ -37,6 +37,10 @@ test('route push: in slices that let the loop run between them, and a change mea
   version = 3
   hub.pushRoutes() // a change while the push is under way
   // (The second push waits 10× the first one's cost on the hub's clock.)
-  await until('every gateway on the latest routes', () => { clock.advance(100); return latest.length === GATEWAYS && latest.every((h) => h === 'v3.test') })
-  assert.ok(computed >= 2 * GATEWAYS - 1, 'a second push followed the first')
+  // The first push's later slices may already compute v3: wait for the second push too (on a
+  // loaded machine the gateways were all on v3 before it had run).
+  await until('every gateway on the latest routes, by a second push', () => {
+    clock.advance(100)
+    return latest.length === GATEWAYS && latest.every((h) => h === 'v3.test') && computed >= 2 * GATEWAYS - 1
+  })
 })

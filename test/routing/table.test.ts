@@ -6,6 +6,7 @@ import type { LinkStats } from '../../src/controllers/node-lifecycle.js'
 import { RoutingTable, type LinkSource } from '../../src/routing/table.js'
 import type { GeoLocator } from '../../src/routing/types.js'
 import { appObj, fleet, instanceObj, markReady, nodeObj, siteObj, tick } from '../controllers/helpers.js'
+import { until } from '../lib/until.js'
 
 const geo: GeoLocator = { locate: (ip) => ({ ip, source: 'unknown', prefixLength: 0 }) }
 
@@ -18,7 +19,8 @@ test('placing or removing an instance that is not ready does not rebuild; readin
   await f.store.create(nodeObj('n1', 's1'))
   await f.store.create(appObj('web', { traffic: { host: 'web.example', port: 'http' } }))
   table.start()
-  const settled = async () => { for (let i = 0; i < 5; i++) await tick() }
+  // Turns of the loop, and no rebuild still scheduled (one waits 10× the last one's cost, in real time).
+  const settled = async () => { for (let i = 0; i < 5; i++) await tick(); await until('no rebuild pending', () => !table['scheduled']) }
   await settled()
   const g0 = table.generation
 
@@ -30,8 +32,9 @@ test('placing or removing an instance that is not ready does not rebuild; readin
   await markReady(f.store, inst)
   const ready = await f.store.get<typeof inst>('Instance', 'default', 'web-1')
   await f.store.update({ ...ready!, status: { ...ready!.status!, endpoints: { http: '127.0.0.1:8080' } } }, { subresource: 'status' })
+  // A rebuild waits 10× the last one's cost (real time): on a loaded machine, more than a few turns.
+  await until('readiness rebuilds', () => table.generation > g0)
   await settled()
-  assert.ok(table.generation > g0, 'readiness rebuilds')
   assert.deepEqual(table.route('web.example', geo.locate('10.0.0.1'))!.ranked.map((r) => r.site), ['s1'])
 
   const g1 = table.generation
@@ -41,7 +44,6 @@ test('placing or removing an instance that is not ready does not rebuild; readin
   assert.equal(table.generation, g1, 'an instance placed and removed before it was ready changes nothing')
 
   await f.store.delete('Instance', 'default', 'web-1')
-  await settled()
-  assert.ok(table.generation > g1, 'removing a ready instance rebuilds')
+  await until('removing a ready instance rebuilds', () => table.generation > g1)
   assert.equal(table.route('web.example', geo.locate('10.0.0.1'))!.ranked.length, 0)
 })
