@@ -2,14 +2,14 @@
 // client (the ECS subnet when present, else the resolver). Remembers the answer per client subnet
 // so the next one only moves when the new best is clearly better (hysteresis).
 import { isIP } from 'node:net'
-import type { RoutingTable } from './table.js'
+import { hostKey, type RoutingTable } from './table.js'
 import type { DnsAnswerSource } from './types.js'
 
 export class TableAnswerSource implements DnsAnswerSource {
   constructor(private table: RoutingTable, private zone: string, private answers = 2) {}
 
   answer(name: string, client: { address: string; sourcePrefix?: number }) {
-    const host = name.toLowerCase().replace(/\.$/, '')
+    const host = hostKey(name)
     if (!this.table.hasHost(host)) return undefined
     // At least two: whether more than one site is usable decides the scope below.
     const res = this.table.best(host, client.address, Math.max(2, this.answers), { remember: true })

@@ -193,17 +193,13 @@ export class RoutingTable {
 
   /** Ranks the sites for a host as seen from a client; undefined for a host no App declares. */
   route(host: string, client: ClientLocation, opts: { remember?: boolean } = {}): RouteResult | undefined {
-    const h = host.toLowerCase().replace(/\.$/, '')
+    const h = hostKey(host)
     const entry = this.hosts.get(h)
     if (!entry) return undefined
     const { ok, excluded } = usable(entry.candidates)
     const stickyKey = `${h}|${clientKey(client)}`
     const ranked = rankSites(ok, client.point, this.sticky.get(stickyKey))
-    if (opts.remember && ranked[0]) {
-      this.sticky.delete(stickyKey)
-      this.sticky.set(stickyKey, ranked[0].site)
-      if (this.sticky.size > STICKY_MAX) this.sticky.delete(this.sticky.keys().next().value!)
-    }
+    if (opts.remember && ranked[0]) this.remember(stickyKey, ranked[0].site)
     return { host: h, app: entry.app, client, ranked, excluded }
   }
 
@@ -219,7 +215,7 @@ export class RoutingTable {
    * route(). Undefined for a host no App declares.
    */
   best(host: string, ip: string, k: number, opts: { remember?: boolean } = {}): { client: ClientLocation; ranked: RankedSite[] } | undefined {
-    const h = host.toLowerCase().replace(/\.$/, '')
+    const h = hostKey(host)
     const entry = this.hosts.get(h)
     if (!entry) return undefined
     const client = this.o.geo.locate(ip)
@@ -232,12 +228,15 @@ export class RoutingTable {
       if (c && usable([c]).ok.length) top.push(c)
     }
     const ranked = rankSites(top, client.point, sticky).slice(0, k)
-    if (opts.remember && ranked[0]) {
-      this.sticky.delete(stickyKey)
-      this.sticky.set(stickyKey, ranked[0].site)
-      if (this.sticky.size > STICKY_MAX) this.sticky.delete(this.sticky.keys().next().value!)
-    }
+    if (opts.remember && ranked[0]) this.remember(stickyKey, ranked[0].site)
     return { client, ranked }
+  }
+
+  /** The client's (subnet's) site for this host from now on: most recently used last, the oldest dropped. */
+  private remember(stickyKey: string, site: string): void {
+    this.sticky.delete(stickyKey)
+    this.sticky.set(stickyKey, site)
+    if (this.sticky.size > STICKY_MAX) this.sticky.delete(this.sticky.keys().next().value!)
   }
 
   /** Gateway reports from one site: load and saturation per host. */
@@ -278,6 +277,11 @@ export class RoutingTable {
     }
     return out.sort((a, b) => (a.host < b.host ? -1 : 1))
   }
+}
+
+/** A host as the table keys it: lower case, without a final dot. */
+export function hostKey(host: string): string {
+  return host.toLowerCase().replace(/\.$/, '')
 }
 
 /** Clients in the same /24 (IPv4) or /56 (IPv6) share a sticky answer. */

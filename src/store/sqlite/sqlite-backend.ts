@@ -3,8 +3,8 @@
 // (fs.fsync), so the event loop keeps serving while the disk syncs, and each write is acknowledged
 // only after the sync that covers it. SQLite itself runs with synchronous=NORMAL (it syncs at
 // checkpoints); our fsync of the WAL after every commit gives what synchronous=FULL gives: an
-// acknowledged write survives a power loss. Readers of this process may see a commit before it is acknowledged (as with any
-// group commit); they never see one that is rolled back.
+// acknowledged write survives a power loss. Readers of this process may see a commit before it is
+// acknowledged (as with any group commit); they never see one that is rolled back.
 import Database from 'better-sqlite3'
 import { closeSync, fsync, openSync } from 'node:fs'
 import type { Resource } from '../../api/meta.js'
