@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { openStore } from '../../src/store/open.js'
 import { SqliteBackend } from '../../src/store/sqlite/sqlite-backend.js'
-import type { Store } from '../../src/store/types.js'
+import type { Resource } from '../../src/api/meta.js'
+import type { Store, WatchEvent } from '../../src/store/types.js'
 import { runStoreContract } from './contract.js'
 import { app, expectApiError, Recorder, site, type App } from './helpers.js'
 
@@ -19,6 +20,10 @@ function tempPath(): string {
   const dir = mkdtempSync(join(tmpdir(), 'edgeplane-store-test-'))
   dirs.push(dir)
   return join(dir, 'edgeplane.db')
+}
+
+function appAt(name: string, revision: number): Resource {
+  return { apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name, namespace: 'default', resourceVersion: String(revision) } }
 }
 
 function removeDirOf(path: string): void {
@@ -173,19 +178,24 @@ describe('SQLite driver specifics', () => {
     assert.equal(await store.revision(), 2)
   }))
 
-  test('a burst longer than one batch is committed in several, in order, with the loop served in between', async () => {
+  test('a burst of separate writers longer than one batch is committed in several, in order, with the loop served in between', async () => {
     const path = tempPath()
-    const backend = new SqliteBackend(path, { batchBudgetMs: 0 }) // one write per batch
+    const backend = new SqliteBackend(path, { batchBudgetMs: 0 }) // one writer's writes per batch
     try {
       let synced = 0
       const real = backend['syncWal'].bind(backend)
       backend['syncWal'] = () => { synced++; return real() }
       const acked: number[] = []
-      const writes = Array.from({ length: 20 }, (_, i) => backend.commit('App', 'default', `a${i}`, (_prev, revision) => {
-        // The second write fails alone: it takes no revision and the others go on.
-        if (i === 1) throw new Error('refused')
-        return { type: 'ADDED', revision, object: { apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name: `a${i}`, namespace: 'default', resourceVersion: String(revision) } } }
-      }).then((ev) => { acked.push(ev.revision); return ev }))
+      const writes: Promise<WatchEvent>[] = []
+      // Twenty writers, each in its own microtask (as separate requests and controllers would be).
+      for (let i = 0; i < 20; i++) {
+        writes.push(backend.commit('App', 'default', `a${i}`, (_prev, revision) => {
+          // The second write fails alone: it takes no revision and the others go on.
+          if (i === 1) throw new Error('refused')
+          return { type: 'ADDED', revision, object: appAt(`a${i}`, revision) }
+        }).then((ev) => { acked.push(ev.revision); return ev }))
+        await null
+      }
       let committedWhenServed: Promise<number> | undefined
       setImmediate(() => { committedWhenServed = backend.revision() })
       const results = await Promise.allSettled(writes)
@@ -195,6 +205,27 @@ describe('SQLite driver specifics', () => {
       assert.ok(committed !== undefined && committed < 19, `another callback ran before the burst was committed (at revision ${committed})`)
       assert.ok(synced >= 10, `each batch synced before it is acknowledged (${synced} syncs)`)
       assert.equal(await backend.revision(), 19)
+    } finally {
+      await backend.close()
+      removeDirOf(path)
+    }
+  })
+
+  test('writes queued in one synchronous run are committed together whatever the budget; a later writer waits for the next batch', async () => {
+    const path = tempPath()
+    const backend = new SqliteBackend(path, { batchBudgetMs: 0 })
+    try {
+      // The store's revision at each sync: what the transactions before it had committed.
+      const synced: number[] = []
+      const real = backend['syncWal'].bind(backend)
+      backend['syncWal'] = () => { synced.push(Number((backend['stmts'].revision.get() as { value: number }).value)); return real() }
+      // A reconcile's creates for 50 sites, then (in a later microtask) another writer's one write.
+      const burst = Array.from({ length: 50 }, (_, i) => backend.commit('App', 'default', `a${i}`, (_prev, revision) => ({ type: 'ADDED', revision, object: appAt(`a${i}`, revision) })))
+      await null
+      const later = backend.commit('App', 'default', 'b', (_prev, revision) => ({ type: 'ADDED', revision, object: appAt('b', revision) }))
+      assert.deepEqual((await Promise.all(burst)).map((ev) => ev.revision), Array.from({ length: 50 }, (_, k) => k + 1))
+      assert.equal((await later).revision, 51)
+      assert.deepEqual(synced, [50, 51], 'the 50 in one transaction and one sync, the later write in the next')
     } finally {
       await backend.close()
       removeDirOf(path)
@@ -212,7 +243,7 @@ describe('SQLite driver specifics', () => {
       let synced = 0
       const real = backend['syncWal'].bind(backend)
       backend['syncWal'] = () => { synced++; return real() }
-      await Promise.all([1, 2, 3].map((i) => backend.commit('App', 'default', `a${i}`, (_prev, revision) => ({ type: 'ADDED', revision, object: { apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name: `a${i}`, namespace: 'default', resourceVersion: String(revision) } } }))))
+      await Promise.all([1, 2, 3].map((i) => backend.commit('App', 'default', `a${i}`, (_prev, revision) => ({ type: 'ADDED', revision, object: appAt(`a${i}`, revision) }))))
       assert.equal(synced, 1, 'three writes of one turn: one transaction, one fsync, acknowledged after it')
       assert.ok(backend['walFd'] !== undefined, 'the WAL file is open for syncing')
     } finally {

@@ -1,5 +1,6 @@
 // SQLite driver (better-sqlite3) with durable group commit. Writes queued since the last commit
-// share a transaction (up to 10 ms of them); the WAL is then fsync'ed on libuv's thread pool
+// share a transaction (up to 10 ms of them, but never part of what one caller queued at once: see
+// PendingWrite.unit); the WAL is then fsync'ed on libuv's thread pool
 // (fs.fsync), so the event loop keeps serving while the disk syncs, and each write is acknowledged
 // only after the sync that covers it. SQLite itself runs with synchronous=NORMAL (it syncs at
 // checkpoints); our fsync of the WAL after every commit gives what synchronous=FULL gives: an
@@ -14,7 +15,7 @@ import { DDL, SQL } from '../sql/schema.js'
 
 type Stmt = Database.Statement<unknown[], unknown>
 
-/** A group commit takes writes for at most this long (the first always); the rest go in the next one. */
+/** A group commit takes more writers' writes for at most this long; the rest go in the next one. */
 const BATCH_BUDGET_MS = 10
 
 interface PendingWrite {
@@ -24,6 +25,16 @@ interface PendingWrite {
   mutate: Mutation
   resolve: (ev: WatchEvent) => void
   reject: (err: unknown) => void
+  /**
+   * Writes queued in one synchronous run (up to the next microtask) share a unit, and a group
+   * commit takes a unit whole, whatever its budget. One reconcile queues the creates of an app on
+   * 10,000 sites in one run: in 10 ms batches they took 20–35 loop turns, and every turn read first
+   * what the sites already served sent back (~100–250 ms a turn), so the last sites got the change
+   * ~4 s after the first; as one transaction it streams out right after one commit (p99 2.2–3.1 s;
+   * BENCHMARKS.md, "One commit per change"). The price: the loop is held while the unit is written
+   * and handed over (1.4–1.8 s at 10,000 sites).
+   */
+  unit: number
 }
 
 export class SqliteBackend implements Backend {
@@ -33,6 +44,8 @@ export class SqliteBackend implements Backend {
   private batchTx: (pending: PendingWrite[], results: (WatchEvent | { error: unknown })[], budgetMs: number) => void
   private pending: PendingWrite[] = []
   private flushQueued = false
+  private unit = 0
+  private unitOpen = false
   /** Writes the batch being committed has taken so far (those fail with it if it fails). */
   private attempted = 0
   /** Acknowledgements go out in commit order (watchers must see revisions in order). */
@@ -57,14 +70,14 @@ export class SqliteBackend implements Backend {
     // One transaction per batch. The revision is read once and written once per batch; a write
     // whose mutation throws (a conflict, a duplicate) has written nothing yet and is skipped alone.
     // An SQL error fails the whole batch (the database is in trouble, not that one write).
-    // A batch stops taking writes after budgetMs: the rest wait for the next one, and the loop
-    // serves others in between (10,000 instance creates were one 0.8 s stall).
+    // A batch stops taking writes after budgetMs, at the end of a unit: the rest wait for the
+    // next one, and the loop serves others in between.
     this.batchTx = this.db.transaction((pending: PendingWrite[], results: (WatchEvent | { error: unknown })[], budgetMs: number) => {
       const t0 = performance.now()
       let revision = Number((this.stmts.revision.get() as { value: number }).value)
       this.attempted = 0
       for (const op of pending) {
-        if (results.length && performance.now() - t0 >= budgetMs) break
+        if (results.length && op.unit !== pending[results.length - 1].unit && performance.now() - t0 >= budgetMs) break
         this.attempted++
         const row = this.stmts.get.get(op.kind, op.namespace, op.name) as { value: string } | undefined
         let ev: WatchEvent
@@ -100,8 +113,15 @@ export class SqliteBackend implements Backend {
 
   /** Queues a write for the next group commit; resolves once it is durable. */
   commit(kind: string, namespace: string, name: string, mutate: Mutation): Promise<WatchEvent> {
+    // A unit ends at the next microtask: a writer that awaits anything starts another.
+    if (!this.unitOpen) {
+      this.unitOpen = true
+      this.unit++
+      queueMicrotask(() => { this.unitOpen = false })
+    }
+    const unit = this.unit
     return new Promise((resolve, reject) => {
-      this.pending.push({ kind, namespace, name, mutate, resolve, reject })
+      this.pending.push({ kind, namespace, name, mutate, resolve, reject, unit })
       this.queueFlush()
     })
   }
