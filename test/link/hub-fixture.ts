@@ -13,15 +13,16 @@ import { Cache } from '../../src/store/cache.js'
 import { openStore } from '../../src/store/open.js'
 import { log } from '../controllers/helpers.js'
 
-export interface HubFixture { hub: LinkHub; clock: ManualClock; dial: () => Promise<WebSocket> }
+export interface HubFixture { hub: LinkHub; clock: ManualClock; index: DesiredIndex; dial: () => Promise<WebSocket> }
 
 export async function hubFixture(t: TestContext, opts: Partial<LinkHubOptions> = {}): Promise<HubFixture> {
   const store = openStore({ driver: 'memory' })
   const instances = new Cache<Instance>(store, 'Instance')
   await instances.start()
   const clock = new ManualClock()
+  const index = new DesiredIndex(instances.revision)
   const hub = new LinkHub({
-    store, clock, log, index: new DesiredIndex(instances.revision), status: new StatusWriter(store, instances, log), heartbeatSeconds: 4, ...opts,
+    store, clock, log, index, status: new StatusWriter(store, instances, log), heartbeatSeconds: 4, ...opts,
   })
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   await once(wss, 'listening')
@@ -37,7 +38,7 @@ export async function hubFixture(t: TestContext, opts: Partial<LinkHubOptions> =
   })
   const { port } = wss.address() as { port: number }
   return {
-    hub, clock,
+    hub, clock, index,
     dial: async () => {
       const c = new WebSocket(`ws://127.0.0.1:${port}`)
       clients.push(c)

@@ -107,7 +107,10 @@ export class LinkHub implements LogStreamer, LinkView {
   readonly stats = new Map<string, LinkStats>()
   private logRequests = new Map<number, LogRequest>()
   private nextReq = 1
+  /** Nodes sent a desired document in this loop turn, and those with a further change since. */
+  private pushedThisTurn = new Set<string>()
   private pushQueued = new Set<string>()
+  private turnQueued = false
   private routesTimer: TimerHandle | undefined
   private routesPushedAt = 0
   private routesCost = 0
@@ -323,18 +326,30 @@ export class LinkHub implements LogStreamer, LinkView {
   }
 
   private queuePush(node: string): void {
-    if (!this.sessions.has(node)) return
-    // Coalesce a burst of instance changes into one message per node, and one callback for all
-    // nodes (a change that touches 10,000 nodes schedules one immediate, not 10,000).
-    if (!this.pushQueued.size) setImmediate(() => {
+    const s = this.sessions.get(node)
+    if (!s) return
+    // The first change of a node in a loop turn goes out at once, so a change that reaches 10,000
+    // nodes streams out as the store hands it over, not after all of it was handed over (the
+    // agents start while the server is still busy). More changes of that node in the same turn
+    // are coalesced into one message after it: two messages per node and turn at most.
+    if (!this.pushedThisTurn.has(node)) {
+      this.pushedThisTurn.add(node)
+      this.push(s)
+    } else {
+      this.pushQueued.add(node)
+    }
+    if (this.turnQueued) return
+    this.turnQueued = true
+    setImmediate(() => {
+      this.turnQueued = false
+      this.pushedThisTurn.clear()
       const nodes = this.pushQueued
       this.pushQueued = new Set()
       for (const n of nodes) {
-        const s = this.sessions.get(n)
-        if (s) this.push(s)
+        const q = this.sessions.get(n)
+        if (q) this.push(q)
       }
     })
-    this.pushQueued.add(node)
   }
 
   private push(s: Session): void {
