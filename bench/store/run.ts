@@ -63,6 +63,7 @@ class TimedBackend implements Backend {
   get driver(): string { return this.inner.driver }
   get(kind: string, ns: string, name: string) { return this.inner.get(kind, ns, name) }
   list(kind: string, ns: string | undefined) { return this.inner.list(kind, ns) }
+  listJson(kind: string, ns: string | undefined) { return this.inner.listJson(kind, ns) }
   async commit(kind: string, ns: string, name: string, mutate: Mutation): Promise<WatchEvent> {
     const ev = await this.inner.commit(kind, ns, name, mutate)
     if (ev.revision >= this.commitAt.length) {

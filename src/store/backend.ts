@@ -14,6 +14,8 @@ export interface Backend {
   get(kind: string, namespace: string, name: string): Promise<Resource | undefined>
   /** Current objects of a kind (one namespace or all) and the revision they were read at. */
   list(kind: string, namespace: string | undefined): Promise<{ items: Resource[]; revision: number }>
+  /** The same list with each object as its stored JSON text (not parsed). */
+  listJson(kind: string, namespace: string | undefined): Promise<{ items: string[]; revision: number }>
   commit(kind: string, namespace: string, name: string, mutate: Mutation): Promise<WatchEvent>
   /** Log entries with revision > after, oldest first. */
   history(after: number, kind: string | undefined): Promise<WatchEvent[]>

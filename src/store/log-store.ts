@@ -33,6 +33,10 @@ export class LogStore implements Store {
     return { items: filtered as T[], revision }
   }
 
+  listJson(kind: string, opts: { namespace?: string } = {}): Promise<{ items: string[]; revision: number }> {
+    return this.backend.listJson(kind, opts.namespace)
+  }
+
   async create<T extends Resource>(obj: T): Promise<T> {
     const ns = obj.metadata.namespace ?? ''
     const ev = await this.commit(obj.kind, ns, obj.metadata.name, (prev, revision) => {

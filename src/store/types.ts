@@ -44,6 +44,11 @@ export interface Store {
   readonly driver: string
   get<T extends Resource = Resource>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined>
   list<T extends Resource = Resource>(kind: string, opts?: ListOptions): Promise<ListResult<T>>
+  /**
+   * A whole list (no selector) with each object as JSON text, as stored: for an answer that passes
+   * the objects on unread (10,000 Nodes were parsed and serialised again, ~0.1 s, to be listed).
+   */
+  listJson(kind: string, opts?: { namespace?: string }): Promise<{ items: string[]; revision: number }>
   /** Fails with AlreadyExists if the object exists. */
   create<T extends Resource>(obj: T): Promise<T>
   /** Compare-and-swap when obj.metadata.resourceVersion is set (Conflict if stale); NotFound if absent. */

@@ -94,6 +94,10 @@ test('list: an AppList with the store revision; per namespace or across all of t
   assert.deepEqual(names(await get(ts, `${V1}/namespaces/prod/apps`)), ['prod/web'])
   assert.deepEqual(names(await get(ts, `${V1}/apps`)), ['default/api', 'default/web', 'prod/web'])
   assert.deepEqual(names(await get(ts, `${V1}/namespaces/empty/apps`)), [])
+  // Unfiltered, the objects are sent as stored (not parsed): JSON all the same, and the same objects.
+  const raw = await ts.req({ method: 'GET', url: APPS })
+  assert.match(String(raw.headers['content-type']), /^application\/json/)
+  assert.deepEqual(JSON.parse(raw.body).items, (await ts.srv.store.list('App', { namespace: 'default' })).items)
 })
 
 test('labelSelector and fieldSelector filter lists', async (t) => {

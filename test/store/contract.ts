@@ -129,6 +129,17 @@ export function runStoreContract(name: string, open: () => Promise<Store> | Stor
         assert.deepEqual((await store.list('Unknown')).items, [])
       })
 
+      it('lists as stored JSON text: the same objects, order and revision as list', async (store) => {
+        await seed(store)
+        for (const namespace of [undefined, 'a', 'missing']) {
+          const json = await store.listJson('App', { namespace })
+          const parsed = await store.list('App', { namespace })
+          assert.deepEqual(json.items.map((v) => JSON.parse(v)), parsed.items)
+          assert.equal(json.revision, parsed.revision)
+        }
+        assert.deepEqual((await store.listJson('Unknown')).items, [])
+      })
+
       it('lists one namespace', async (store) => {
         await seed(store)
         assert.deepEqual(names((await store.list('App', { namespace: 'a' })).items), ['a/a', 'a/m', 'a/z'])

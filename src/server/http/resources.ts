@@ -42,7 +42,7 @@ export function registerResourceRoutes(app: FastifyInstance, { store, logs, stre
       if (path.info.readOnly && req.method !== 'GET' && req.method !== 'DELETE') throw new ApiError('MethodNotAllowed', path.info.readOnly)
       switch (req.method) {
         case 'GET':
-          if (path.name === undefined) return isTrue(q.watch) ? watch(store, path, q, req, reply, streams) : list(store, path, q)
+          if (path.name === undefined) return isTrue(q.watch) ? watch(store, path, q, req, reply, streams) : list(store, path, q, reply)
           return getOne(store, path)
         case 'POST':
           if (path.name !== undefined) throw new ApiError('MethodNotAllowed', 'POST creates: send it to the collection, without a name')
@@ -83,15 +83,19 @@ function parseOptionalBody(req: FastifyRequest): unknown {
   return req.body === undefined || req.body === null || req.body === '' ? undefined : parseBody(req)
 }
 
-async function list(store: Store, path: ResourcePath, q: Query) {
+async function list(store: Store, path: ResourcePath, q: Query, reply: FastifyReply) {
   const fields = parseFieldSelector(q.fieldSelector)
-  const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: parseSelector(q.labelSelector) })
-  return {
-    kind: `${path.info.kind}List`,
-    apiVersion: API_VERSION,
-    metadata: { resourceVersion: String(revision) },
-    items: fields.length ? items.filter((o) => matchesFields(o, fields)) : items,
+  const labels = parseSelector(q.labelSelector)
+  const head = (revision: number) => ({ kind: `${path.info.kind}List`, apiVersion: API_VERSION, metadata: { resourceVersion: String(revision) } })
+  if (!fields.length && !labels.length) {
+    // Nothing to filter: the objects go out as stored, never parsed (the same bytes as below).
+    const { items, revision } = await store.listJson(path.info.kind, { namespace: path.namespace })
+    const h = JSON.stringify(head(revision))
+    reply.type('application/json; charset=utf-8')
+    return `${h.slice(0, -1)},"items":[${items.join(',')}]}`
   }
+  const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: labels })
+  return { ...head(revision), items: fields.length ? items.filter((o) => matchesFields(o, fields)) : items }
 }
 
 async function getOne(store: Store, path: ResourcePath): Promise<Resource> {

@@ -32,6 +32,11 @@ export class MemoryBackend implements Backend {
     return { items, revision: this.rev }
   }
 
+  async listJson(kind: string, namespace: string | undefined): Promise<{ items: string[]; revision: number }> {
+    const { items, revision } = await this.list(kind, namespace)
+    return { items: items.map((o) => JSON.stringify(o)), revision }
+  }
+
   async commit(kind: string, namespace: string, name: string, mutate: Mutation): Promise<WatchEvent> {
     const key = `${namespace}/${name}`
     const prev = this.table(kind).get(key)

@@ -104,9 +104,14 @@ export class SqliteBackend implements Backend {
   }
 
   async list(kind: string, namespace: string | undefined): Promise<{ items: Resource[]; revision: number }> {
+    const { items, revision } = await this.listJson(kind, namespace)
+    return { items: items.map((v) => JSON.parse(v)), revision }
+  }
+
+  async listJson(kind: string, namespace: string | undefined): Promise<{ items: string[]; revision: number }> {
     const read = this.db.transaction(() => {
       const rows = (namespace === undefined ? this.stmts.listAll.all(kind) : this.stmts.listNs.all(kind, namespace)) as { value: string }[]
-      return { items: rows.map((r) => JSON.parse(r.value)), revision: Number((this.stmts.revision.get() as { value: number }).value) }
+      return { items: rows.map((r) => r.value), revision: Number((this.stmts.revision.get() as { value: number }).value) }
     })
     return read()
   }
