@@ -36,3 +36,8 @@ export const InstanceSchema = envelope('Instance', InstanceSpecSchema, InstanceS
 export type InstanceSpec = Static<typeof InstanceSpecSchema>
 export type InstanceStatus = Static<typeof InstanceStatusSchema>
 export interface Instance { apiVersion: string; kind: 'Instance'; metadata: ObjectMeta; spec: InstanceSpec; status?: InstanceStatus }
+
+/** An update of the same instance that changed neither its spec (generation) nor its node: a status report. */
+export function statusOnly(prev: { metadata: { generation?: number }; spec: { node: string } } | undefined, next: { metadata: { generation?: number }; spec: { node: string } }): boolean {
+  return !!prev && prev.metadata.generation === next.metadata.generation && prev.spec.node === next.spec.node
+}

@@ -5,6 +5,7 @@
 // controller schedules every app revision-agnostically (revisions are the rollout's business), and
 // the scheduler reads the revision of an app's own instances only.
 import type { App, Instance, Node, Site } from '../../api/kinds/index.js'
+import { statusOnly } from '../../api/kinds/index.js'
 import type { Cache } from '../../store/cache.js'
 import { FleetIndex } from '../../scheduler/fleet.js'
 import type { PlacedInstance } from '../../scheduler/types.js'
@@ -54,7 +55,7 @@ export class FleetView {
       if (ev.type === 'DELETED') this.index.deleteInstance(i.metadata.name)
       // A status report (same spec, same node) changes only readiness: no request to parse again,
       // no site to recount (every instance reports two or three times as it starts).
-      else if (prev && prev.metadata.generation === i.metadata.generation && prev.spec.node === i.spec.node && this.index.setReady(i.metadata.name, !!i.status?.ready)) return
+      else if (statusOnly(prev, i) && this.index.setReady(i.metadata.name, !!i.status?.ready)) return
       else this.index.putInstance(this.placed(i))
     })
     // An app's priority is on each of its instances: they carry the previous one (or none, when

@@ -2,6 +2,7 @@
 // revision that caused it as its version, so versions only grow across server restarts; a short
 // history of changes per node lets a reconnecting agent receive only what it missed.
 import type { Instance } from '../../api/kinds/index.js'
+import { statusOnly } from '../../api/kinds/index.js'
 import type { DesiredInstance, DesiredMessage } from '../../api/link.js'
 import type { WatchEvent } from '../../store/types.js'
 
@@ -39,7 +40,7 @@ export class DesiredIndex {
       this.remove(inst.spec.node, inst.metadata.uid!, ev.revision, loading)
       return
     }
-    if (prev && prev.metadata.generation === inst.metadata.generation && prev.spec.node === inst.spec.node) return
+    if (statusOnly(prev, inst)) return
     if (prev && prev.spec.node !== inst.spec.node) this.remove(prev.spec.node, prev.metadata.uid!, ev.revision, loading)
     const d = this.doc(inst.spec.node)
     const desired = toDesired(inst)

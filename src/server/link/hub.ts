@@ -110,7 +110,6 @@ export class LinkHub implements LogStreamer, LinkView {
   /** Nodes sent a desired document in this loop turn, and those with a further change since. */
   private pushedThisTurn = new Set<string>()
   private pushQueued = new Set<string>()
-  private turnQueued = false
   private routesTimer: TimerHandle | undefined
   private routesPushedAt = 0
   private routesCost = 0
@@ -332,24 +331,20 @@ export class LinkHub implements LogStreamer, LinkView {
     // nodes streams out as the store hands it over, not after all of it was handed over (the
     // agents start while the server is still busy). More changes of that node in the same turn
     // are coalesced into one message after it: two messages per node and turn at most.
-    if (!this.pushedThisTurn.has(node)) {
-      this.pushedThisTurn.add(node)
-      this.push(s)
-    } else {
-      this.pushQueued.add(node)
+    if (this.pushedThisTurn.has(node)) { this.pushQueued.add(node); return }
+    if (!this.pushedThisTurn.size) setImmediate(() => this.endPushTurn())
+    this.pushedThisTurn.add(node)
+    this.push(s)
+  }
+
+  private endPushTurn(): void {
+    this.pushedThisTurn.clear()
+    const nodes = this.pushQueued
+    this.pushQueued = new Set()
+    for (const n of nodes) {
+      const s = this.sessions.get(n)
+      if (s) this.push(s)
     }
-    if (this.turnQueued) return
-    this.turnQueued = true
-    setImmediate(() => {
-      this.turnQueued = false
-      this.pushedThisTurn.clear()
-      const nodes = this.pushQueued
-      this.pushQueued = new Set()
-      for (const n of nodes) {
-        const q = this.sessions.get(n)
-        if (q) this.push(q)
-      }
-    })
   }
 
   private push(s: Session): void {
