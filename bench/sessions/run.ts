@@ -3,14 +3,17 @@
 //
 //   npx tsx bench/sessions/run.ts [--sites 3] [--allocations 20000] [--concurrency 32] [--cold 20]
 //   npx tsx bench/sessions/run.ts --hollow [--sites 1000] [--seed 1] [--allocations 20000] [--concurrency 32] [--cold 20]
-//   … [--rate 2000] [--rate-seconds 10]
+//   … [--rate 2000] [--rate-seconds 10] [--fleet-in-process]
 //
 // A real `edgeplane server` process (compiled, TLS, SQLite: every allocation is a durable Session
 // write). Real agents (default; in this process, to save memory) each run a warm pool of
 // examples/game instances (real processes). --hollow: the sites are hollow nodes from src/sim (the
 // real link protocol; instances simulated, Running 200 ms after placement and ready 500 ms later,
 // with endpoints on the node's own loopback address), placed in real cities, so the allocation
-// path (nearest site with a warm slot among all of them) is measured at fleet scale.
+// path (nearest site with a warm slot among all of them) is measured at fleet scale. The hollow
+// fleet runs in a process of its own (`edgeplane sim`, compiled), as sites are not where users are:
+// its loop's pauses would otherwise delay the clients' requests and replies and count in their
+// latencies. --fleet-in-process runs it in this process instead (as before 2026-12-05).
 // Warm: N allocations from C concurrent clients over keep-alive HTTPS, each answered only after its
 // Session is committed; each client asks from near one of the sites, in turn. Cold: a
 // scaled-to-zero app, one allocation at a time, each waiting for a fresh instance to start and be
@@ -20,7 +23,7 @@
 // counted (no coordinated omission). This is the p99 at R allocations/s; the full-speed run's p99 is
 // the one at saturation, where two shared cores hold the server, the clients and the fleet.
 // BENCH_PROFILE=DIR writes a CPU profile of the server there.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, cpus } from 'node:os'
 import { join } from 'node:path'
@@ -30,6 +33,7 @@ import { startAgent, type RunningAgent } from '../../src/agent/agent.js'
 import { createLogger } from '../../src/lib/log.js'
 import { ensureFileLimit } from '../../src/sim/limits.js'
 import { startFleet, type Fleet } from '../../src/sim/index.js'
+import { generateSites } from '../../src/sim/world.js'
 import { adminClient, load, ROOT, sample, startServerProc, stopServer, type ServerProc } from '../lib/server.js'
 
 const args = process.argv.slice(2)
@@ -42,11 +46,21 @@ const COLD = opt('cold', 20)
 const SEED = String(opt('seed', 1))
 const RATE = opt('rate', 0)
 const RATE_SECONDS = opt('rate-seconds', 10)
+const FLEET_IN_PROCESS = args.includes('--fleet-in-process')
 const log = createLogger('bench', 'silent')
 const dir = mkdtempSync(join(tmpdir(), 'ep-bench-sessions-'))
 let server: ServerProc | undefined
 const agents: RunningAgent[] = []
 let fleet: Fleet | undefined
+let fleetProc: ChildProcess | undefined
+let stopping = false
+
+/** The hollow fleet as its own process: `edgeplane sim` (compiled), with the same world as generateSites(SITES, SEED). */
+function startFleetProc(url: string, joinToken: string): void {
+  const simArgs = [join(ROOT, 'dist/cli/run.js'), 'sim', '--server', url, '--join-token', joinToken, '--sites', String(SITES), '--seed', SEED, '--data-dir', join(dir, 'sim'), '--summary-seconds', '3600']
+  fleetProc = spawn(process.execPath, simArgs, { cwd: ROOT, stdio: ['pipe', 'ignore', 'inherit'] })
+  fleetProc.once('exit', (c, sig) => { if (!stopping) console.error(`bench: the fleet process exited ${c ?? sig}`) })
+}
 
 async function startServer(): Promise<string> {
   // The server runs compiled, as deployed (built just before).
@@ -129,8 +143,9 @@ async function main(): Promise<void> {
   // Where clients ask from: near each site in turn.
   let locations: [number, number][]
   if (HOLLOW) {
-    fleet = await startFleet({ server: url, joinToken: join_.token, sites: SITES, seed: SEED, log, dataDir: join(dir, 'sim'), waitTimeoutMs: 600_000 })
-    locations = fleet.world.map((s) => [s.registration.geo!.lat, s.registration.geo!.lon])
+    if (FLEET_IN_PROCESS) fleet = await startFleet({ server: url, joinToken: join_.token, sites: SITES, seed: SEED, log, dataDir: join(dir, 'sim'), waitTimeoutMs: 600_000 })
+    else startFleetProc(url, join_.token)
+    locations = generateSites(SITES, SEED).map((s) => [s.registration.geo!.lat, s.registration.geo!.lon])
     // Every site usable: its node Ready (the server's view), before the pools are sized.
     await until(async () => {
       const { items } = (await http.request('GET', '/apis/edgeplane.io/v1/nodes')) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] }
@@ -208,8 +223,8 @@ async function main(): Promise<void> {
     const total = Math.round(RATE * RATE_SECONDS)
     const rl: number[] = []
     let rFailed = 0
-    // This process's own loop delay while it sends (it also runs the clients and, with --hollow, the
-    // fleet): a pause here delays sends and replies alike and counts in the latencies.
+    // This process's own loop delay while it sends (it also runs the clients and, with
+    // --fleet-in-process, the fleet): a pause here delays sends and replies alike and counts in the latencies.
     const lag = monitorEventLoopDelay({ resolution: 1 })
     lag.enable()
     const metrics0 = String(await http.request('GET', '/metrics'))
@@ -247,8 +262,8 @@ async function main(): Promise<void> {
   const cold = { allocations: coldLat.length, p50Ms: Math.round(pct(coldLat, 50)), p99Ms: Math.round(pct(coldLat, 99)) }
 
   const mode = HOLLOW ? 'hollow' : 'real'
-  const result = { bench: 'sessions', mode, sites: SITES, poolsNotReady, concurrency: C, cpus: cpus().length, loadavg: load(), warmLoad, node: process.version, date: new Date().toISOString(), warm, fixedRate, cold }
-  console.log(`edgeplane sessions bench: ${SITES} sites (${HOLLOW ? `hollow nodes from src/sim, seed ${SEED}` : 'real agents, examples/game instances'}), ${C} concurrent clients over HTTPS, ${cpus().length} CPUs, load ${result.loadavg}`)
+  const result = { bench: 'sessions', mode, fleet: HOLLOW ? (FLEET_IN_PROCESS ? 'in-process' : 'own-process') : undefined, sites: SITES, poolsNotReady, concurrency: C, cpus: cpus().length, loadavg: load(), warmLoad, node: process.version, date: new Date().toISOString(), warm, fixedRate, cold }
+  console.log(`edgeplane sessions bench: ${SITES} sites (${HOLLOW ? `hollow nodes from src/sim, seed ${SEED}, ${FLEET_IN_PROCESS ? 'in this process' : 'in a process of their own'}` : 'real agents, examples/game instances'}), ${C} concurrent clients over HTTPS, ${cpus().length} CPUs, load ${result.loadavg}`)
   console.log(`warm: ${warm.allocations} allocations at ${warm.perSecond}/s, p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms (${failed} not warm or failed; load ${warmLoad})   [target ≥ 2,000/s, p99 ≤ 20 ms]`)
   console.log(`      server CPU ${warm.serverCpuUsPerAllocation} µs per allocation: ~${warm.perServerCoreSecond} allocations/s per server core (the load generator and ${HOLLOW ? 'the hollow fleet' : 'agents'} share the 2 cores)`)
   if (fixedRate) {
@@ -266,6 +281,12 @@ async function main(): Promise<void> {
 main().then(cleanup, async (err) => { console.error(err); await cleanup(); process.exitCode = 1 })
 
 async function cleanup(): Promise<void> {
+  stopping = true
+  if (fleetProc && fleetProc.exitCode === null) {
+    const exited = new Promise((r) => fleetProc!.once('exit', r))
+    fleetProc.kill('SIGTERM')
+    await exited
+  }
   for (const a of agents) await a.stop({ stopInstances: true }).catch(() => undefined)
   await fleet?.stop().catch(() => undefined)
   await stopServer(server?.proc, !!process.env.BENCH_PROFILE)
