@@ -126,12 +126,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const sessionCache = new Cache<Session>(store, 'Session')
   for (const c of [apps, sites, nodes, instances, revisions, sessionCache] as Cache[]) {
     c.onRelistError = (err) => log.warn({ err, kind: c.kind }, 'cache relist failed; retrying')
+    c.onHandlerError = (err) => log.error({ err, kind: c.kind }, 'a cache handler failed on an event')
   }
   await Promise.all([apps.start(), sites.start(), nodes.start(), instances.start(), revisions.start(), sessionCache.start()])
 
   const index = new DesiredIndex(instances.revision)
   for (const i of instances.list()) index.onInstanceEvent({ type: 'ADDED', object: i, revision: instances.revision }, undefined)
-  instances.on((ev, prev) => index.onInstanceEvent(ev, prev))
+  // Inline: a committed change goes out to the nodes before the controllers look at it.
+  instances.on((ev, prev) => index.onInstanceEvent(ev, prev), { inline: true })
 
   const metrics = new ServerMetrics()
   const events = new EventRecorder({ store, clock, log, component: 'edgeplane-server' })

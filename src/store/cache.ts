@@ -1,5 +1,12 @@
 // A watch-fed, in-memory copy of one kind (an "informer"): controllers, routing and the link read
 // from here, never from the store on their hot paths. Cached objects are shared: never mutate them.
+//
+// Handlers see events in revision order. Most see them a microtask late, in a run over every event
+// applied meanwhile: a group commit hands thousands of events over at once, and a handler marked
+// `inline` (the link's pushes) sees each as it is applied, so a change to 10,000 sites goes out
+// before the scheduler's index and the controllers look at it, not interleaved with them. The late
+// run still comes before the writer's `await` returns and before any I/O, so a writer and the next
+// request see every handler's view of the write.
 import { isApiError } from '../api/errors.js'
 import { keyOf, type Resource } from '../api/meta.js'
 import type { Store, Watch, WatchEvent } from './types.js'
@@ -11,7 +18,10 @@ export type CacheHandler<T extends Resource> = (ev: WatchEvent<T>, prev: T | und
 
 export class Cache<T extends Resource = Resource> {
   private items = new Map<string, T>()
+  private inline: CacheHandler<T>[] = []
   private handlers: CacheHandler<T>[] = []
+  /** Events applied but not yet seen by the (late) handlers. */
+  private late: { ev: WatchEvent<T>; prev: T | undefined }[] = []
   private watch: Watch | undefined
   private stopped = false
   private rev = 0
@@ -67,10 +77,32 @@ export class Cache<T extends Resource = Resource> {
   }
 
   private dispatch(ev: WatchEvent<T>, prev: T | undefined): void {
-    for (const h of this.handlers) h(ev, prev)
+    for (const h of this.inline) h(ev, prev)
+    if (!this.handlers.length) return
+    if (!this.late.length) queueMicrotask(() => this.runLate())
+    this.late.push({ ev, prev })
   }
 
-  on(handler: CacheHandler<T>): void { this.handlers.push(handler) }
+  private runLate(): void {
+    const late = this.late
+    // Events applied while this runs (a handler's own writes come later: they commit first) join the run.
+    for (let i = 0; i < late.length; i++) {
+      for (const h of this.handlers) {
+        // A throwing handler loses that event, not the others' (nor its own next ones).
+        try { h(late[i].ev, late[i].prev) } catch (err) { this.onHandlerError?.(err) }
+      }
+    }
+    this.late = []
+  }
+
+  /** Told about each error a (late) handler threw; the caller logs it. */
+  onHandlerError: ((err: unknown) => void) | undefined
+
+  /**
+   * inline: the handler sees each event as it is applied, before the others see the batch it came
+   * in (for the latency-critical consumer; it must be cheap, and read nothing the others maintain).
+   */
+  on(handler: CacheHandler<T>, opts: { inline?: boolean } = {}): void { (opts.inline ? this.inline : this.handlers).push(handler) }
 
   get(namespace: string | undefined, name: string): T | undefined {
     return this.items.get(`${this.kind}/${namespace ?? ''}/${name}`)
