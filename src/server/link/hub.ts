@@ -451,15 +451,19 @@ export class LinkHub implements LogStreamer, LinkView {
     if (s?.helloDone) s.send({ t: 'welcome', serverTime: isoNow(this.o.clock), heartbeatSeconds: this.o.heartbeatSeconds })
   }
 
-  /** Wire bytes so far, including the open connection's. */
-  refreshCounters(): void {
-    // At most once a second: the lifecycle asks on every pass, and passes run back to back while
-    // thousands of links come and go (each call reads two counters of every socket).
+  /**
+   * Wire bytes so far, including the open connection's: of one node (before its status is
+   * written), or of every link (for /metrics; at most once a second, as it reads two counters of
+   * every socket).
+   */
+  refreshCounters(node?: string): void {
+    if (node !== undefined) { this.sessions.get(node)?.account(); return }
     const now = this.o.clock.now()
     if (now - this.countersAt < 1000) return
     this.countersAt = now
     for (const s of this.sessions.values()) s.account()
   }
+
 
   close(): void {
     this.closed = true
