@@ -51,6 +51,8 @@ export class LinkClient {
   private up = false
   private retry: TimerHandle | undefined
   private watchdog: TimerHandle | undefined
+  /** When the server was last heard (any message or ping): the watchdog's one timer checks it. */
+  private heardAt = 0
   private heartbeatMs = 15_000
   private lastError = ''
   /** The last TLS session the server gave (a ticket), offered at the next dial. */
@@ -88,12 +90,13 @@ export class LinkClient {
     this.ws = ws
     this.o.onSocket?.(ws)
     ws.on('open', () => {
+      this.heardAt = this.o.clock.now()
       this.armWatchdog()
       sendLinkText(ws, JSON.stringify(this.o.hello()))
     })
-    ws.on('ping', () => this.armWatchdog())
+    ws.on('ping', () => { this.heardAt = this.o.clock.now() })
     ws.on('message', (data, isBinary) => {
-      this.armWatchdog()
+      this.heardAt = this.o.clock.now()
       const msg = isBinary ? 'binary frame' : decodeServerMessage(data.toString())
       if (typeof msg === 'string') {
         this.o.log.warn({ reason: msg }, 'closing link: bad message from server')
@@ -103,6 +106,7 @@ export class LinkClient {
       // The first welcome of a connection brings the link up; a later one only asks for status again.
       if (msg.t === 'welcome' && !this.up) {
         this.heartbeatMs = msg.heartbeatSeconds * 1000
+        this.armWatchdog()
         this.attempt = 0
         this.up = true
         this.o.log.info({ server: this.o.serverUrl }, 'link up')
@@ -124,6 +128,7 @@ export class LinkClient {
     ws.on('error', (err) => { this.lastError = err.message })
     ws.on('close', (code, reason) => {
       this.watchdog?.cancel()
+      this.watchdog = undefined
       const why = reason.toString() || this.lastError || `code ${code}`
       if (this.up) {
         this.up = false
@@ -151,13 +156,20 @@ export class LinkClient {
     return sock
   }
 
-  private armWatchdog(): void {
+  /**
+   * Three missed pings: the server or the path to it is gone; redial. One timer per silence, not
+   * one per message: when it fires it checks when the server was last heard (a hollow fleet's
+   * 10,000 links re-armed a timer for every document of a change).
+   */
+  private armWatchdog(ms = this.heartbeatMs * 3): void {
     this.watchdog?.cancel()
-    // Three missed pings: the server or the path to it is gone; redial.
     this.watchdog = this.o.clock.setTimeout(() => {
+      this.watchdog = undefined
+      const left = this.heardAt + this.heartbeatMs * 3 - this.o.clock.now()
+      if (left > 0) { this.armWatchdog(left); return }
       this.lastError = 'no heartbeat from the server'
       this.ws?.terminate()
-    }, this.heartbeatMs * 3)
+    }, ms)
   }
 
   private scheduleRedial(reason: string): void {
