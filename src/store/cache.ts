@@ -85,7 +85,7 @@ export class Cache<T extends Resource = Resource> {
 
   private runLate(): void {
     const late = this.late
-    // Events applied while this runs (a handler's own writes come later: they commit first) join the run.
+    // An event applied while this runs joins the run (handlers' own writes arrive later, committed).
     for (let i = 0; i < late.length; i++) {
       for (const h of this.handlers) {
         // A throwing handler loses that event, not the others' (nor its own next ones).

@@ -464,7 +464,6 @@ export class LinkHub implements LogStreamer, LinkView {
     for (const s of this.sessions.values()) s.account()
   }
 
-
   close(): void {
     this.closed = true
     this.heartbeat?.cancel()
