@@ -103,6 +103,8 @@ export class HollowNode {
   private nextPort = 30000
   private nextPid: number
   private staleWarned = false
+  /** The end of a connection the node gave up on during a silent partition, carried out at the heal. */
+  private heldClose: (() => void) | undefined
 
   constructor(private o: HollowNodeOptions) {
     this.name = o.spec.name
@@ -157,8 +159,18 @@ export class HollowNode {
       },
       onSocket: (ws) => {
         this.ws = ws
+        this.heldClose = undefined
         // A dial that was already under way when the network went silent opens into silence.
         ws.once('open', () => { if (this.partitioned === 'silent' || this.dead === 'silent') ws.pause() })
+        // A silent network carries nothing, not even the connection's end: when the node gives up
+        // on the server (its link watchdog), the server must still find out by itself (heartbeat),
+        // so the socket is ended only when the network heals. (On loopback the end would arrive at
+        // once, racing the server's own verdict: a silent partition reported as a closed link.)
+        const terminate = ws.terminate.bind(ws)
+        ws.terminate = () => {
+          if (this.partitioned === 'silent' && this.ws === ws) { this.heldClose = terminate; return }
+          terminate()
+        }
         ws.on('ping', (data) => this.deliver(() => { if (ws.readyState === WebSocket.OPEN) ws.pong(data) }))
       },
       canDial: () => !this.partitioned && !this.dead,
@@ -345,8 +357,12 @@ export class HollowNode {
     if (!this.partitioned) return
     const was = this.partitioned
     this.partitioned = false
-    // Whatever the server sent meanwhile is read now; a connection it gave up on closes here.
-    if (was === 'silent' && this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.resume()
+    // A connection this node gave up on ends now; otherwise whatever the server sent meanwhile is
+    // read now, and a connection the server gave up on closes here.
+    const held = this.heldClose
+    this.heldClose = undefined
+    if (held) held()
+    else if (was === 'silent' && this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.resume()
   }
 
   /** The site dies: 'closed' like a crashed process (the kernel closes the connection), 'silent' like lost power. */
@@ -367,6 +383,7 @@ export class HollowNode {
     this.partitioned = false
     this.clock.frozen = false
     this.ws?.terminate()
+    this.heldClose = undefined
     this.link.stop()
     this.link = this.newLink()
     for (const i of this.instances.values()) this.progress(i)
@@ -396,6 +413,8 @@ export class HollowNode {
     this.clock.frozen = true
     this.flushTimer?.cancel()
     for (const i of this.instances.values()) i.timer?.cancel()
+    this.heldClose?.()
+    this.heldClose = undefined
     this.link.stop()
   }
 }

@@ -60,11 +60,13 @@ test('sim: partitions are noticed with their reason; healing converges to the se
     const all = await nodes(s.srv)
     return closed.every((x) => all.get(nodeOf(x))?.status?.link?.state === 'Disconnected')
   })
+  let seen: Record<string, string> = {}
   await until('partitioned nodes NotReady with the reason', async () => {
     const all = await nodes(s.srv)
+    seen = Object.fromEntries(cut.map((x) => [x, `${closed.includes(x) ? 'closed' : 'silent'}: ${ready(all.get(nodeOf(x))).status}/${ready(all.get(nodeOf(x))).reason}, link ${s.srv.hub.stats.get(nodeOf(x))?.reason ?? 'up'}`]))
     return closed.every((x) => ready(all.get(nodeOf(x))).reason === 'LinkClosed') &&
       silentOnly.every((x) => ready(all.get(nodeOf(x))).status === 'False' && ready(all.get(nodeOf(x))).reason === 'HeartbeatMissed')
-  })
+  }, 15_000, () => seen)
   const all = await nodes(s.srv)
   for (const [name, n] of all) {
     if (!cut.map(nodeOf).includes(name)) assert.equal(ready(n).status, 'True', `${name} stays Ready`)
@@ -159,4 +161,21 @@ test('sim: session pools run on hollow sites; an allocation gets a warm slot at 
   assert.equal(v.endpoint.address, target.nodes[0].address)
   assert.match(v.endpoint.url, /^ws:\/\/127\.\d+\.\d+\.\d+:\d+\/$/)
   assert.ok(v.token)
+})
+
+test('sim: a node that gives up on the server during a silent partition is not seen closing: the server finds out by its heartbeat; the heal ends that connection and the node reconnects', async (t) => {
+  const s = await simSetup(t, { sites: 2 })
+  const node = s.fleet.nodes[0]
+  const ws = node['ws'] as { terminate(): void; readyState: number }
+  s.fleet.partition([node.site], { mode: 'silent' })
+  // What the node's link watchdog does when the server has been silent three intervals.
+  ws.terminate()
+  await new Promise((r) => setTimeout(r, 300))
+  assert.equal(ws.readyState, 1, 'the socket is still open: the end is held while the network is silent')
+  assert.equal(s.srv.hub.stats.get(node.name)?.connected, true, 'the server saw no close')
+  await until('the server cut the silent link itself', () => s.srv.hub.stats.get(node.name)?.reason === 'HeartbeatMissed')
+  const connects = node.connects
+  s.fleet.heal([node.site])
+  await until('the node reconnected after the heal', () => node.connects > connects && node.connected)
+  assert.equal(s.srv.hub.stats.get(node.name)?.connected, true)
 })
