@@ -243,11 +243,13 @@ async function main(): Promise<void> {
     waveRevision = [...insts.items.values()].find((v) => v.app === 'wave')?.revision ?? ''
     result.propagation = {
       change: `App with replicas=${SITES} spread by site (one new instance per site)`, applyResponseMs: Math.round(tApplied),
+      ackFirstS: secs(times.reduce((a, b) => Math.min(a, b), Infinity)),
       ackP50S: secs(timeToFraction(times, SITES, 0.5)), ackP99S: secs(timeToFraction(times, SITES, 0.99)), ackAllS: secs(timeToFraction(times, SITES, 1)),
       allReadyS: secs(tAllReady), serverCpuS: secs(s1.cpuMs - s0.cpuMs), simCpuS: secs(b1.cpuMs - b0.cpuMs), serverPeakRssMiB: MiB(s1.hwm), load: load(),
     }
     // The simulated fleet runs in this process: when it needs a core of its own, the acks wait for it, not for the server.
-    console.log(`c. propagation: 50% of sites acked ${result.propagation.ackP50S} s, 99% ${result.propagation.ackP99S} s, 100% ${result.propagation.ackAllS} s; all ready ${result.propagation.allReadyS} s; server CPU ${result.propagation.serverCpuS} s, sim CPU ${result.propagation.simCpuS} s; load ${load()}`)
+    // The first ack: what the server did before its first push (planning, the commit), plus one site's round trip.
+    console.log(`c. propagation: first site acked ${result.propagation.ackFirstS} s, 50% of sites ${result.propagation.ackP50S} s, 99% ${result.propagation.ackP99S} s, 100% ${result.propagation.ackAllS} s; all ready ${result.propagation.allReadyS} s; server CPU ${result.propagation.serverCpuS} s, sim CPU ${result.propagation.simCpuS} s; load ${load()}`)
 
     // The same for a template change (a new revision on every site; old instances go once new ones are ready).
     if (PHASES.has('c2')) {
