@@ -1,12 +1,33 @@
-// Answers DNS from the routing table: the gateway addresses of the best one or two sites for the
-// client (the ECS subnet when present, else the resolver). Remembers the answer per client subnet
-// so the next one only moves when the new best is clearly better (hysteresis).
+// Answers DNS from the routing table: the gateway address of the best site for the client (the ECS
+// subnet when present, else the resolver), or the best two when asked. Remembers the answer per
+// client subnet so the next one only moves when the new best is clearly better (hysteresis).
+//
+// One answer by default: recursive resolvers reorder an RRset (unbound, by default, puts the far
+// site first 3 times in 4), so "best first, fallback second" does not survive them. With one A the
+// client reaches the best site; when that site is saturated or failing, its gateway forwards to the
+// next-best site (overflow), and the short TTL moves the answer after a failover.
 import { isIP } from 'node:net'
 import { hostKey, type RoutingTable } from './table.js'
 import type { DnsAnswerSource } from './types.js'
 
 export class TableAnswerSource implements DnsAnswerSource {
-  constructor(private table: RoutingTable, private zone: string, private answers = 2) {}
+  private seenGeneration = -1
+  private lastSerial = 0
+
+  constructor(private table: RoutingTable, private zone: string, private answers = 1, private now: () => number = Date.now) {}
+
+  /**
+   * A time-based SOA serial (seconds since 1970) that moves when the routing table has changed since
+   * the last look: monotonic, and close across the replicas that answer the same zone.
+   */
+  serial(): number {
+    const gen = this.table.generation
+    if (gen !== this.seenGeneration) {
+      this.seenGeneration = gen
+      this.lastSerial = Math.max(this.lastSerial, Math.floor(this.now() / 1000))
+    }
+    return this.lastSerial
+  }
 
   answer(name: string, client: { address: string; sourcePrefix?: number }) {
     const host = hostKey(name)

@@ -23,8 +23,8 @@ import { ServerMetrics } from './metrics.js'
 import { startCompactor } from './compactor.js'
 import { createGeoLocator } from '../routing/geo/locator.js'
 import { RoutingTable } from '../routing/table.js'
-import { TableAnswerSource } from '../routing/dns-source.js'
-import { DnsServer } from '../routing/dns/server.js'
+import { createDnsServer } from './dns.js'
+import type { DnsServer } from '../routing/dns/server.js'
 import { SessionService } from '../sessions/service.js'
 import { VERSION } from '../version.js'
 import { ensurePki, loadOperatorTls, serverNames } from './tls/pki.js'
@@ -62,6 +62,12 @@ export interface ServerOptions {
   dnsZone?: string
   /** TTL of DNS answers in seconds (short, so failover reaches clients fast). */
   dnsTtl?: number
+  /** `NAME=IP` name servers of the zone (glue answered in-zone); default ns1.<zone> at the listen IP. */
+  dnsNameServers?: string[]
+  dnsSoaMname?: string
+  dnsHostmaster?: string
+  /** Addresses per DNS answer: 1 (default) or 2. */
+  dnsAnswers?: number
   /** Operator geo rules (YAML list of {cidr, lat, lon, region?}); they win over the database. */
   geoRules?: string
   /** A MaxMind-format database (country or city); default the bundled CC0 country database. */
@@ -195,9 +201,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let dns: RunningServer['dns']
   metrics.exportDns(() => dns?.server.stats)
   if (opts.dnsListen) {
-    const zone = opts.dnsZone ?? 'edge.test'
-    const server = new DnsServer({ zone, source: new TableAnswerSource(routing, zone), ttl: opts.dnsTtl ?? 5, log })
     try {
+      const server = createDnsServer({
+        listen: opts.dnsListen, zone: opts.dnsZone, ttl: opts.dnsTtl, nameServers: opts.dnsNameServers,
+        soaMname: opts.dnsSoaMname, hostmaster: opts.dnsHostmaster, answers: opts.dnsAnswers,
+      }, routing, log)
       dns = { ...(await server.listen({ udp: opts.dnsListen, tcp: opts.dnsListen })), server }
     } catch (err) {
       await app.close()

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { decode, encode, type Answer, type DecodedPacket, type OptAnswer, type Packet, type PacketOpt, type RecordType, type RecordClass } from 'dns-packet'
 import { DnsServer, type DnsServerOptions } from '../../src/routing/dns/server.js'
 import { isApiError } from '../../src/api/errors.js'
+import { hostmasterName, parseNameServers } from '../../src/routing/dns/options.js'
 import type { DnsAnswerSource } from '../../src/routing/types.js'
 
 type Reply = DecodedPacket & { rcode: string; opcode: string }
@@ -145,6 +146,39 @@ test('SOA and NS at the apex, the name servers\' addresses as glue and as answer
   const ns2 = ask(two, query('edge.test', { type: 'NS' }))
   assert.deepEqual(data(ns2.answers), ['edge.test NS 60 "a.ns.edge.test"', 'edge.test NS 60 "ns.other.example"'])
   assert.equal(ns2.additionals!.length, 0, 'no glue without nsAddresses')
+})
+
+test('name servers given as NAME=IP pairs: several addresses per name, in-zone glue answered, out-of-zone names without glue', () => {
+  const s = server({ nameServers: parseNameServers(['ns1.edge.test=192.0.2.53', 'ns1.edge.test=2001:db8::53', 'ns2.edge.test=198.51.100.53', 'ns.other.example']) })
+  assert.deepEqual(data(ask(s, query('edge.test', { type: 'NS' })).answers),
+    ['edge.test NS 300 "ns1.edge.test"', 'edge.test NS 300 "ns2.edge.test"', 'edge.test NS 300 "ns.other.example"'])
+  assert.deepEqual(data(ask(s, query('edge.test', { type: 'NS' })).additionals!.filter((a) => a.type !== 'OPT')),
+    ['ns1.edge.test A 300 "192.0.2.53"', 'ns1.edge.test AAAA 300 "2001:db8::53"', 'ns2.edge.test A 300 "198.51.100.53"'])
+  assert.deepEqual(data(ask(s, query('ns2.edge.test')).answers), ['ns2.edge.test A 300 "198.51.100.53"'])
+  const soa = ask(s, query('edge.test', { type: 'SOA' })).answers![0] as Answer & { data: { mname: string } }
+  assert.equal(soa.data.mname, 'ns1.edge.test', 'MNAME defaults to the first name server')
+  assert.throws(() => parseNameServers(['ns1.edge.test=not-an-ip']), /NAME=IP/)
+  assert.throws(() => parseNameServers(['=192.0.2.1']), /NAME=IP/)
+  assert.throws(() => new DnsServer({ zone: 'edge.test', source: fakeSource(), nameServers: [{ name: 'ns.other.example', addresses: ['192.0.2.1'] }] }), /outside zone/)
+})
+
+test('a dynamic SOA serial: read at answer time, in the SOA answer and in negative answers', () => {
+  let serial = 1_700_000_000
+  const s = server({ serial: () => serial })
+  const serialOf = (r: Reply) => ((r.answers!.length ? r.answers! : r.authorities!)[0] as Answer & { data: { serial: number } }).data.serial
+  assert.equal(serialOf(ask(s, query('edge.test', { type: 'SOA' }))), 1_700_000_000)
+  serial = 1_700_000_060
+  assert.equal(serialOf(ask(s, query('edge.test', { type: 'SOA' }))), 1_700_000_060)
+  assert.equal(serialOf(ask(s, query('nope.edge.test'))), 1_700_000_060, 'NXDOMAIN carries the same SOA')
+})
+
+test('hostmaster as a mailbox becomes the SOA RNAME', () => {
+  assert.equal(hostmasterName('hostmaster@example.com'), 'hostmaster.example.com')
+  assert.equal(hostmasterName('dns-admin.example.com'), 'dns-admin.example.com')
+  assert.throws(() => hostmasterName('first.last@example.com'), /before @/)
+  const s = server({ soa: { rname: hostmasterName('ops@example.org'), mname: 'primary.example.org' } })
+  const soa = ask(s, query('edge.test', { type: 'SOA' })).answers![0] as Answer & { data: { rname: string; mname: string } }
+  assert.deepEqual([soa.data.mname, soa.data.rname], ['primary.example.org', 'ops.example.org'])
 })
 
 test('a name inside the zone the source does not know: NXDOMAIN, authoritative, SOA in authority', () => {

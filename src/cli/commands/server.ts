@@ -20,10 +20,14 @@ export function registerServer(program: Command): void {
     .option('--no-dns', 'do not serve DNS')
     .option('--dns-zone <zone>', 'the DNS zone app hosts live in', 'edge.test')
     .option('--dns-ttl <seconds>', 'TTL of DNS answers', '5')
+    .option('--dns-ns <name=ip>', 'a name server of the zone and its address, answered as glue (repeatable; default ns1.<zone>=<dns-listen IP>)', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--dns-soa-mname <name>', 'SOA MNAME (default: the first name server)')
+    .option('--dns-hostmaster <mailbox>', 'SOA RNAME, e.g. hostmaster@example.com (default hostmaster.<zone>)')
+    .option('--dns-answers <n>', 'addresses per answer: 1 (best site; survives resolvers) or 2 (best, then fallback)', '1')
     .option('--geo-rules <file>', 'YAML list of {cidr, lat, lon, region?} that locate clients (wins over the database)')
     .option('--geo-database <file>', 'MaxMind-format .mmdb (country or city) instead of the bundled CC0 country database')
     .option('--link-admission-rate <n>', 'agent links and new connections admitted per second (reconnect storms are paced)', String(LINK_ADMISSION_RATE))
-    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; geoRules?: string; geoDatabase?: string }) => {
+    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; dnsNs: string[]; dnsSoaMname?: string; dnsHostmaster?: string; dnsAnswers: string; geoRules?: string; geoDatabase?: string }) => {
       if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together')
       if (opts.insecureHttp && opts.tlsCert) throw new Error('--insecure-http and --tls-cert exclude each other')
       const tls = opts.insecureHttp ? { mode: 'off' as const }
@@ -34,7 +38,10 @@ export function registerServer(program: Command): void {
         heartbeatSeconds: positive(opts.heartbeatSeconds, '--heartbeat-seconds'),
         nodeGraceSeconds: positive(opts.nodeGraceSeconds, '--node-grace-seconds'),
         linkAdmissionRate: positive(opts.linkAdmissionRate, '--link-admission-rate'),
-        ...(opts.dns ? { dnsListen: opts.dnsListen, dnsZone: opts.dnsZone, dnsTtl: positive(opts.dnsTtl, '--dns-ttl') } : {}),
+        ...(opts.dns ? {
+          dnsListen: opts.dnsListen, dnsZone: opts.dnsZone, dnsTtl: positive(opts.dnsTtl, '--dns-ttl'),
+          dnsNameServers: opts.dnsNs, dnsSoaMname: opts.dnsSoaMname, dnsHostmaster: opts.dnsHostmaster, dnsAnswers: answersPerQuery(opts.dnsAnswers),
+        } : {}),
         geoRules: opts.geoRules, geoDatabase: opts.geoDatabase,
       })
       process.stderr.write(`edgeplane server listening on ${srv.url} (admin token: ${srv.adminTokenPath}${srv.caFingerprint ? `; CA sha256 ${srv.caFingerprint}` : ''})\n`)
@@ -49,4 +56,9 @@ export function positive(v: string, flag: string): number {
   const n = Number(v)
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number`)
   return n
+}
+
+function answersPerQuery(v: string): number {
+  if (v !== '1' && v !== '2') throw new Error('--dns-answers must be 1 or 2')
+  return Number(v)
 }

@@ -25,12 +25,22 @@ export interface DnsServerOptions {
   ttl?: number
   /** TTL of the zone's own records (SOA, NS and the name servers' addresses). Default 300. */
   staticTtl?: number
+  /**
+   * The zone's name servers with their addresses (in-zone names get them answered as A/AAAA and sent
+   * as glue). Takes precedence over nsNames/nsAddresses. Default: `ns1.<zone>` without address.
+   */
+  nameServers?: NameServer[]
   /** Default `['ns1.<zone>']`. */
   nsNames?: string[]
   /** With one name server it gets all addresses; with several, nsAddresses[i] belongs to nsNames[i]. */
   nsAddresses?: string[]
   /** Defaults: mname = first NS name, rname = hostmaster.<zone>, serial 1, 3600/600/86400, minimum = ttl. */
   soa?: Partial<SoaFields>
+  /**
+   * The SOA serial read at answer time (e.g. the time of the last change of the answers), so
+   * monitoring and secondaries see the zone change. Overrides soa.serial.
+   */
+  serial?: () => number
   log?: Logger
   /** The EDNS UDP payload size we advertise and the cap on any UDP response. Default 1232 (DNS flag day 2020). */
   maxUdpPayload?: number
@@ -44,6 +54,8 @@ export interface DnsServerOptions {
 
 export interface NsHost { a: string[]; aaaa: string[] }
 
+export interface NameServer { name: string; addresses?: string[] }
+
 export interface DnsConfig {
   zone: string
   source: DnsAnswerSource
@@ -53,6 +65,7 @@ export interface DnsConfig {
   /** In-zone name server names (canonical) → their addresses, answered by us, not by the source. */
   nsHosts: Map<string, NsHost>
   soa: SoaFields
+  serial?: () => number
   maxUdpPayload: number
   maxQuerySize: number
   tcpIdleTimeoutMs: number
@@ -80,23 +93,24 @@ export function resolveDnsOptions(o: DnsServerOptions): DnsConfig {
   if (!o.source || typeof o.source.answer !== 'function') throw invalid('source', 'an answer source (the routing table) is required')
   const ttl = int('ttl', o.ttl, 5, 0, 2 ** 31 - 1)
   const staticTtl = int('staticTtl', o.staticTtl, 300, 0, 2 ** 31 - 1)
-  const nsNames = (o.nsNames ?? [`ns1.${zone}`]).map((n) => hostName('nsNames', n))
-  if (nsNames.length === 0) throw invalid('nsNames', 'at least one name server name is required')
-
+  const servers = o.nameServers ?? legacyNameServers(zone, o.nsNames, o.nsAddresses)
+  const field = o.nameServers ? 'nameServers' : 'nsNames'
+  const nsNames: string[] = []
   const nsHosts = new Map<string, NsHost>()
-  const addrs = o.nsAddresses ?? []
-  if (addrs.length && nsNames.length > 1 && addrs.length !== nsNames.length) {
-    throw invalid('nsAddresses', `give one address per name server (${nsNames.length}), or use a single name server`)
+  for (const ns of servers) {
+    const name = hostName(field, ns.name)
+    if (!nsNames.includes(name)) nsNames.push(name)
+    for (const addr of ns.addresses ?? []) {
+      const family = isIP(addr)
+      if (!family) throw invalid(o.nameServers ? 'nameServers' : 'nsAddresses', `"${addr}" is not an IP address`)
+      if (!inZone(name, zone)) throw invalid(o.nameServers ? 'nameServers' : 'nsAddresses', `name server ${name} is outside zone ${zone}: its address is not ours to serve`)
+      const host = nsHosts.get(name) ?? { a: [], aaaa: [] }
+      const list = family === 4 ? host.a : host.aaaa
+      if (!list.includes(addr)) list.push(addr)
+      nsHosts.set(name, host)
+    }
   }
-  addrs.forEach((addr, i) => {
-    const family = isIP(addr)
-    if (!family) throw invalid('nsAddresses', `"${addr}" is not an IP address`)
-    const name = nsNames.length === 1 ? nsNames[0] : nsNames[i]
-    if (!inZone(name, zone)) throw invalid('nsAddresses', `name server ${name} is outside zone ${zone}: its address is not ours to serve`)
-    const host = nsHosts.get(name) ?? { a: [], aaaa: [] }
-    ;(family === 4 ? host.a : host.aaaa).push(addr)
-    nsHosts.set(name, host)
-  })
+  if (nsNames.length === 0) throw invalid(field, 'at least one name server name is required')
 
   const s = o.soa ?? {}
   const soa: SoaFields = {
@@ -111,10 +125,45 @@ export function resolveDnsOptions(o: DnsServerOptions): DnsConfig {
   }
 
   return {
-    zone, source: o.source, ttl, staticTtl, nsNames, nsHosts, soa,
+    zone, source: o.source, ttl, staticTtl, nsNames, nsHosts, soa, serial: o.serial,
     maxUdpPayload: int('maxUdpPayload', o.maxUdpPayload, 1232, 512, 65535),
     maxQuerySize: int('maxQuerySize', o.maxQuerySize, 4096, 512, 65535),
     tcpIdleTimeoutMs: int('tcpIdleTimeoutMs', o.tcpIdleTimeoutMs, 10_000, 1, 3_600_000),
     maxTcpConnections: int('maxTcpConnections', o.maxTcpConnections, 1024, 1, 1_000_000),
   }
+}
+
+/** The older pair of options: one address per name, or every address to a single name. */
+function legacyNameServers(zone: string, names: string[] | undefined, addrs: string[] = []): NameServer[] {
+  const list = names ?? [`ns1.${zone}`]
+  if (addrs.length && list.length > 1 && addrs.length !== list.length) {
+    throw invalid('nsAddresses', `give one address per name server (${list.length}), or use a single name server`)
+  }
+  return list.map((name, i) => ({ name, addresses: list.length === 1 ? addrs : addrs[i] !== undefined ? [addrs[i]] : [] }))
+}
+
+/**
+ * `NAME=IP` (repeatable on the command line) → name servers, addresses grouped by name in order.
+ * `NAME` alone is an out-of-zone (or address-less) name server.
+ */
+export function parseNameServers(specs: string[]): NameServer[] {
+  const out: NameServer[] = []
+  for (const spec of specs) {
+    const eq = spec.indexOf('=')
+    const name = (eq < 0 ? spec : spec.slice(0, eq)).trim()
+    const addr = eq < 0 ? undefined : spec.slice(eq + 1).trim()
+    if (!name || (addr !== undefined && !isIP(addr))) throw invalid('nameServers', `"${spec}" is not NAME=IP (e.g. ns1.edge.test=192.0.2.53)`)
+    const ns = out.find((n) => n.name === name) ?? out[out.push({ name, addresses: [] }) - 1]
+    if (addr) ns.addresses!.push(addr)
+  }
+  return out
+}
+
+/** `hostmaster@example.com` or `hostmaster.example.com` → the SOA RNAME (a mailbox as a domain name). */
+export function hostmasterName(value: string): string {
+  const at = value.indexOf('@')
+  if (at < 0) return value
+  const local = value.slice(0, at)
+  if (!/^[A-Za-z0-9_-]+$/.test(local)) throw invalid('soa.rname', `"${value}": the part before @ may hold letters, digits, "-" and "_" only`)
+  return `${local}.${value.slice(at + 1)}`
 }

@@ -29,21 +29,38 @@ function address(a: string, valid: (s: string) => boolean): string {
 }
 
 export class ZoneResolver {
-  private readonly soa: Answer
+  private soa!: Answer
   /** The SOA of a negative answer: TTL = SOA minimum (RFC 2308 §5). */
-  private readonly negativeSoa: Answer[]
+  private negativeSoa!: Answer[]
+  private serial: number
   private readonly ns: Answer[]
   private readonly glue: Answer[]
 
   constructor(private readonly cfg: DnsConfig) {
-    const { zone, soa, staticTtl } = cfg
-    this.soa = { name: zone, type: 'SOA', ttl: staticTtl, data: soa }
-    this.negativeSoa = [{ name: zone, type: 'SOA', ttl: soa.minimum, data: soa }]
+    const { zone, staticTtl } = cfg
+    this.serial = cfg.soa.serial
+    this.soaRecords()
     this.ns = cfg.nsNames.map((n) => ({ name: zone, type: 'NS', ttl: staticTtl, data: n }))
     this.glue = [...cfg.nsHosts].flatMap(([name, h]) => [
       ...h.a.map((a): Answer => ({ name, type: 'A', ttl: staticTtl, data: a })),
       ...h.aaaa.map((a): Answer => ({ name, type: 'AAAA', ttl: staticTtl, data: a })),
     ])
+  }
+
+  /** The SOA records for the current serial; rebuilt only when a dynamic serial moves. */
+  private soaRecords(): void {
+    const { zone, staticTtl } = this.cfg
+    const data = { ...this.cfg.soa, serial: this.serial }
+    this.soa = { name: zone, type: 'SOA', ttl: staticTtl, data }
+    this.negativeSoa = [{ name: zone, type: 'SOA', ttl: data.minimum, data }]
+  }
+
+  private freshSerial(): void {
+    const next = this.cfg.serial?.()
+    if (next !== undefined && next !== this.serial) {
+      this.serial = next >>> 0 // the field is an unsigned 32-bit integer (RFC 1982 arithmetic)
+      this.soaRecords()
+    }
   }
 
   /**
@@ -55,6 +72,7 @@ export class ZoneResolver {
     const { cfg } = this
     // Outside the zone we are not authoritative; zone transfers are not offered (the zone lives in memory).
     if (!inZone(name, cfg.zone) || qtype === 'AXFR' || qtype === 'IXFR') return REFUSED
+    if (cfg.serial) this.freshSerial()
     const apex = name === cfg.zone
     const ns = cfg.nsHosts.get(name)
     const found = ns ? { a: ns.a, aaaa: ns.aaaa, scopePrefix: 0 } : cfg.source.answer(name, client)
