@@ -47,3 +47,8 @@ test('the SOA serial is the time of the first look after a change, never going b
   t.generation++
   assert.equal(src.serial(), 1_700_000_030, 'monotonic')
 })
+
+test('a host with no healthy site: NODATA (no address, the name exists), not NXDOMAIN and not SERVFAIL', () => {
+  const src = new TableAnswerSource(table([]), 'edge.test')
+  assert.deepEqual(src.answer('web.edge.test', { address: '198.51.100.7' }), { a: [], aaaa: [], scopePrefix: 0 })
+})
