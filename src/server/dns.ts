@@ -18,6 +18,8 @@ export interface ServerDnsOptions {
   hostmaster?: string
   /** Addresses per answer: 1 (default; survives resolvers) or 2 (best, then fallback). */
   answers?: number
+  /** RFC 5001 NSID answered to clients that ask (which replica answered). */
+  nsid?: string
 }
 
 /**
@@ -39,7 +41,7 @@ export function createDnsServer(o: ServerDnsOptions, routing: RoutingTable, log:
   const source = new TableAnswerSource(routing, zone, o.answers ?? 1)
   return new DnsServer({
     zone, source, ttl: o.ttl ?? 5, log,
-    serial: () => source.serial(),
+    serial: () => source.serial(), nsid: o.nsid,
     nameServers: o.nameServers?.length ? parseNameServers(o.nameServers) : defaultNameServers(zone, o.listen, log),
     soa: { ...(o.soaMname ? { mname: o.soaMname } : {}), ...(o.hostmaster ? { rname: hostmasterName(o.hostmaster) } : {}) },
   })

@@ -68,6 +68,8 @@ export interface ServerOptions {
   dnsHostmaster?: string
   /** Addresses per DNS answer: 1 (default) or 2. */
   dnsAnswers?: number
+  /** NSID (RFC 5001) answered to clients that ask. */
+  dnsNsid?: string
   /** Operator geo rules (YAML list of {cidr, lat, lon, region?}); they win over the database. */
   geoRules?: string
   /** A MaxMind-format database (country or city); default the bundled CC0 country database. */
@@ -204,7 +206,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     try {
       const server = createDnsServer({
         listen: opts.dnsListen, zone: opts.dnsZone, ttl: opts.dnsTtl, nameServers: opts.dnsNameServers,
-        soaMname: opts.dnsSoaMname, hostmaster: opts.dnsHostmaster, answers: opts.dnsAnswers,
+        soaMname: opts.dnsSoaMname, hostmaster: opts.dnsHostmaster, answers: opts.dnsAnswers, nsid: opts.dnsNsid,
       }, routing, log)
       dns = { ...(await server.listen({ udp: opts.dnsListen, tcp: opts.dnsListen })), server }
     } catch (err) {

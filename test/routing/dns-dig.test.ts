@@ -42,7 +42,7 @@ const answers = (out: string) => [...out.matchAll(/^(\S+)\s+(\d+)\s+IN\s+(A|AAAA
 
 test('dig against the DNS server', { skip, timeout: 60_000 }, async (t) => {
   if (missing) assert.fail(`in CI this test must run, but ${missing}`)
-  dns = new DnsServer({ zone: 'edge.test', source, log: silent, nsAddresses: ['127.0.0.1'] })
+  dns = new DnsServer({ zone: 'edge.test', source, log: silent, nsAddresses: ['127.0.0.1'], nsid: 'replica-a' })
   const at = await dns.listen({ udp: '127.0.0.1:0', tcp: '127.0.0.1:0' })
   port = at.udp!.port
   t.after(() => dns.close())
@@ -53,6 +53,11 @@ test('dig against the DNS server', { skip, timeout: 60_000 }, async (t) => {
     assert.match(out, /flags: qr aa/)
     assert.deepEqual(answers(out), ['web.edge.test. 5 A 127.0.9.3'])
     assert.match(out, /SERVER: 127\.0\.0\.1#\d+\(127\.0\.0\.1\) \(UDP\)/)
+  })
+
+  await t.test('NSID (RFC 5001) when asked, and only then', async () => {
+    assert.match(await dig('+nsid', 'web.edge.test', 'A'), /NSID: .*\("replica-a"\)/)
+    assert.doesNotMatch(await dig('web.edge.test', 'A'), /NSID/)
   })
 
   await t.test('A over TCP', async () => {

@@ -23,11 +23,12 @@ export function registerServer(program: Command): void {
     .option('--dns-ns <name=ip>', 'a name server of the zone and its address, answered as glue (repeatable; default ns1.<zone>=<dns-listen IP>)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--dns-soa-mname <name>', 'SOA MNAME (default: the first name server)')
     .option('--dns-hostmaster <mailbox>', 'SOA RNAME, e.g. hostmaster@example.com (default hostmaster.<zone>)')
+    .option('--dns-nsid <id>', 'NSID (RFC 5001) to answer to clients that ask, e.g. this replica\'s name')
     .option('--dns-answers <n>', 'addresses per answer: 1 (best site; survives resolvers) or 2 (best, then fallback)', '1')
     .option('--geo-rules <file>', 'YAML list of {cidr, lat, lon, region?} that locate clients (wins over the database)')
     .option('--geo-database <file>', 'MaxMind-format .mmdb (country or city) instead of the bundled CC0 country database')
     .option('--link-admission-rate <n>', 'agent links and new connections admitted per second (reconnect storms are paced)', String(LINK_ADMISSION_RATE))
-    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; dnsNs: string[]; dnsSoaMname?: string; dnsHostmaster?: string; dnsAnswers: string; geoRules?: string; geoDatabase?: string }) => {
+    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; dnsNs: string[]; dnsSoaMname?: string; dnsHostmaster?: string; dnsAnswers: string; dnsNsid?: string; geoRules?: string; geoDatabase?: string }) => {
       if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together')
       if (opts.insecureHttp && opts.tlsCert) throw new Error('--insecure-http and --tls-cert exclude each other')
       const tls = opts.insecureHttp ? { mode: 'off' as const }
@@ -40,7 +41,7 @@ export function registerServer(program: Command): void {
         linkAdmissionRate: positive(opts.linkAdmissionRate, '--link-admission-rate'),
         ...(opts.dns ? {
           dnsListen: opts.dnsListen, dnsZone: opts.dnsZone, dnsTtl: positive(opts.dnsTtl, '--dns-ttl'),
-          dnsNameServers: opts.dnsNs, dnsSoaMname: opts.dnsSoaMname, dnsHostmaster: opts.dnsHostmaster, dnsAnswers: answersPerQuery(opts.dnsAnswers),
+          dnsNameServers: opts.dnsNs, dnsSoaMname: opts.dnsSoaMname, dnsHostmaster: opts.dnsHostmaster, dnsAnswers: answersPerQuery(opts.dnsAnswers), dnsNsid: opts.dnsNsid,
         } : {}),
         geoRules: opts.geoRules, geoDatabase: opts.geoDatabase,
       })

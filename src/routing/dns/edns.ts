@@ -5,11 +5,14 @@ import { ECS_CODE, parseClientSubnet, type ClientSubnet } from './ecs.js'
 /** Classic DNS over UDP (RFC 1035 §2.3.4). */
 export const PLAIN_UDP_LIMIT = 512
 const DNSSEC_OK = 0x8000
+/** RFC 5001: the client asks which server answered (useful with several replicas behind one name). */
+export const NSID_CODE = 3
 
 export interface QueryEdns {
   udpPayloadSize: number
   dnssecOk: boolean
   ecs?: ClientSubnet
+  nsid?: boolean
 }
 
 export type EdnsRead =
@@ -29,6 +32,7 @@ export function readEdns(additionals: Answer[] | undefined): EdnsRead {
   const edns: QueryEdns = { udpPayloadSize: Math.max(opt.udpPayloadSize, PLAIN_UDP_LIMIT), dnssecOk: (opt.flags & DNSSEC_OK) !== 0 }
   if (opt.ednsVersion !== 0) return { ok: false, rcode: 'BADVERS', edns }
   for (const o of opt.options ?? []) {
+    if ((o.code as number) === NSID_CODE) edns.nsid = true
     if (o.code !== ECS_CODE) continue // other options (cookies, padding, …) are ignored, as RFC 6891 allows
     if (edns.ecs) return { ok: false, rcode: 'FORMERR', edns }
     const ecs = parseClientSubnet(o.data, (o as { ip?: string }).ip)
@@ -38,7 +42,11 @@ export function readEdns(additionals: Answer[] | undefined): EdnsRead {
   return { ok: true, edns }
 }
 
-/** Our OPT record: our payload size, the query's DO bit copied (RFC 3225), BADVERS when asked. */
+/**
+ * Our OPT record: our payload size, the query's DO bit copied (RFC 3225 requires the copy even from
+ * a server that signs nothing: DO says the client can take signatures, not that they are there),
+ * BADVERS when asked.
+ */
 export function replyOpt(maxUdpPayload: number, edns: QueryEdns, options: PacketOpt[], badVersion = false): OptAnswer {
   return {
     name: '.', type: 'OPT', udpPayloadSize: maxUdpPayload,

@@ -2,6 +2,7 @@
 // Bad options fail at start-up with a typed error naming the field, never at query time.
 import { isIP } from 'node:net'
 import { ApiError } from '../../api/errors.js'
+import type { PacketOpt } from 'dns-packet'
 import type { Logger } from '../../lib/log.js'
 import type { DnsAnswerSource } from '../types.js'
 import { canonicalName, inZone, isHostName } from './names.js'
@@ -41,6 +42,8 @@ export interface DnsServerOptions {
    * monitoring and secondaries see the zone change. Overrides soa.serial.
    */
   serial?: () => number
+  /** Answered to clients that ask for it (RFC 5001 NSID), e.g. which replica this is. Default: none. */
+  nsid?: string
   log?: Logger
   /** The EDNS UDP payload size we advertise and the cap on any UDP response. Default 1232 (DNS flag day 2020). */
   maxUdpPayload?: number
@@ -66,6 +69,8 @@ export interface DnsConfig {
   nsHosts: Map<string, NsHost>
   soa: SoaFields
   serial?: () => number
+  /** The NSID option we answer with, encoded once. */
+  nsid?: PacketOpt
   maxUdpPayload: number
   maxQuerySize: number
   tcpIdleTimeoutMs: number
@@ -125,7 +130,7 @@ export function resolveDnsOptions(o: DnsServerOptions): DnsConfig {
   }
 
   return {
-    zone, source: o.source, ttl, staticTtl, nsNames, nsHosts, soa, serial: o.serial,
+    zone, source: o.source, ttl, staticTtl, nsNames, nsHosts, soa, serial: o.serial, nsid: nsidOption(o.nsid),
     maxUdpPayload: int('maxUdpPayload', o.maxUdpPayload, 1232, 512, 65535),
     maxQuerySize: int('maxQuerySize', o.maxQuerySize, 4096, 512, 65535),
     tcpIdleTimeoutMs: int('tcpIdleTimeoutMs', o.tcpIdleTimeoutMs, 10_000, 1, 3_600_000),
@@ -166,4 +171,11 @@ export function hostmasterName(value: string): string {
   const local = value.slice(0, at)
   if (!/^[A-Za-z0-9_-]+$/.test(local)) throw invalid('soa.rname', `"${value}": the part before @ may hold letters, digits, "-" and "_" only`)
   return `${local}.${value.slice(at + 1)}`
+}
+
+function nsidOption(id: string | undefined): PacketOpt | undefined {
+  if (id === undefined) return undefined
+  const data = Buffer.from(id, 'utf8')
+  if (!data.length || data.length > 128) throw invalid('nsid', 'must be 1 to 128 bytes')
+  return { code: 3, data } as unknown as PacketOpt
 }

@@ -49,13 +49,14 @@ export function answerQuery(cfg: DnsConfig, zone: ZoneResolver, msg: Buffer, cli
   const edns = ednsRead.edns
   const ecs = edns?.ecs
   const opt = edns && replyOpt(cfg.maxUdpPayload, edns, ecs ? [clientSubnetReply(ecs, 0)] : [])
+  if (opt && edns.nsid && cfg.nsid) opt.options.push(cfg.nsid)
   const optList = opt ? [opt] : []
   if (question.class !== 'IN') return finish(cfg, h, transport, edns, 'REFUSED', 0, echo, [], [], optList)
 
   const client = ecs ? { address: ecs.address, sourcePrefix: ecs.sourcePrefix } : { address: plainAddress(clientAddress) }
   try {
     const res = zone.resolve(canonicalName(question.name), question.name, question.type, client)
-    if (opt && ecs && res.scope) opt.options = [clientSubnetReply(ecs, res.scope)]
+    if (opt && ecs && res.scope) opt.options[0] = clientSubnetReply(ecs, res.scope)
     return finish(cfg, h, transport, edns, res.rcode, res.authoritative ? AA : 0, [question], res.answers, res.authorities,
       res.additionals.length ? [...res.additionals, ...optList] : optList)
   } catch (error) {
