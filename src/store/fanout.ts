@@ -22,6 +22,13 @@ export class Fanout {
   remove(sub: Subscriber): void { this.subs.delete(sub) }
   get size(): number { return this.subs.size }
 
+  /** Ends every subscription with err (each subscriber's fail is told). */
+  failAll(err: Error): void {
+    const subs = [...this.subs]
+    this.subs.clear()
+    for (const s of subs) s.fail?.(err)
+  }
+
   emit(ev: WatchEvent): void {
     this.queue.push(ev)
     if (this.draining) return

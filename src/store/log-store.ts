@@ -5,7 +5,7 @@ import { ApiError } from '../api/errors.js'
 import { matchesRequirements } from '../api/labels.js'
 import type { Resource } from '../api/meta.js'
 import { systemClock, type Clock } from '../lib/clock.js'
-import type { Backend } from './backend.js'
+import type { Backend, Fence } from './backend.js'
 import { Fanout, matches, type Subscriber } from './fanout.js'
 import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, Watch, WatchEvent, WatchOptions } from './types.js'
 
@@ -15,9 +15,32 @@ export class LogStore implements Store {
   private fanout = new Fanout()
   private clock: Clock
   private closed = false
+  /** The fence this store's writes carry (see withFence); none by default. */
+  private fenceOf: () => Fence | undefined = () => undefined
+  /** Resolves once a driver that delivers events itself (Backend.follow) is following the log. */
+  private ready: Promise<void>
+  private readonly emitsOnCommit: boolean
 
   constructor(private backend: Backend, opts: LogStoreOptions = {}) {
     this.clock = opts.clock ?? systemClock
+    this.emitsOnCommit = !backend.follow
+    this.ready = backend.follow
+      ? backend.follow({ deliver: (ev) => this.fanout.emit(ev), fail: (err) => this.fanout.failAll(err) })
+      : Promise.resolve()
+    this.ready.catch(() => undefined) // reported by every call that awaits it
+  }
+
+  /** Resolves when the store can be used; rejects with why not (e.g. the database is unreachable). */
+  whenReady(): Promise<void> { return this.ready }
+
+  /**
+   * The same store, whose writes carry `fence()` (checked by the driver in the write's transaction):
+   * the controllers write through this, so a deposed leader's writes are refused.
+   */
+  withFence(fence: () => Fence | undefined): LogStore {
+    const view = Object.create(this) as LogStore
+    view.fenceOf = fence
+    return view
   }
 
   get driver(): string { return this.backend.driver }
@@ -96,12 +119,14 @@ export class LogStore implements Store {
 
   private async commit(kind: string, ns: string, name: string, mutate: Parameters<Backend['commit']>[3]): Promise<WatchEvent> {
     if (this.closed) throw new ApiError('Unavailable', 'store is closed')
-    const ev = await this.backend.commit(kind, ns, name, mutate)
-    this.fanout.emit(ev)
+    await this.ready
+    const ev = await this.backend.commit(kind, ns, name, mutate, this.fenceOf())
+    if (this.emitsOnCommit) this.fanout.emit(ev)
     return ev
   }
 
   async watch(opts: WatchOptions, onEvent: (ev: WatchEvent) => void, onClose?: (err?: Error) => void): Promise<Watch> {
+    await this.ready
     const compacted = await this.backend.compactedRevision()
     if (opts.fromRevision < compacted) throw compactedError(opts.fromRevision, compacted)
     let open = true

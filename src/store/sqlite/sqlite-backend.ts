@@ -11,7 +11,7 @@ import { closeSync, fsync, openSync } from 'node:fs'
 import type { Resource } from '../../api/meta.js'
 import type { Backend, Mutation } from '../backend.js'
 import type { WatchEvent, WatchEventType } from '../types.js'
-import { DDL, SQL } from '../sql/schema.js'
+import { MIGRATIONS, newerSchemaError, SCHEMA_SQL, SCHEMA_VERSION, SQL } from '../sql/schema.js'
 
 type Stmt = Database.Statement<unknown[], unknown>
 
@@ -60,7 +60,7 @@ export class SqliteBackend implements Backend {
     this.walPath = path === ':memory:' || path === '' ? undefined : `${path}-wal`
     this.db.pragma(this.walPath ? 'synchronous = NORMAL' : 'synchronous = FULL')
     this.db.pragma('busy_timeout = 5000')
-    for (const ddl of DDL) this.db.exec(ddl)
+    try { migrate(this.db) } catch (err) { this.db.close(); throw err }
     const stmts = {} as Record<keyof typeof SQL, Stmt>
     for (const [k, sql] of Object.entries(SQL)) {
       if (sql.includes('FOR UPDATE')) continue // PostgreSQL only
@@ -198,4 +198,16 @@ export class SqliteBackend implements Backend {
     if (this.walFd !== undefined) { closeSync(this.walFd); this.walFd = undefined }
     if (this.db.open) this.db.close()
   }
+}
+
+/** Brings the file to SCHEMA_VERSION in one transaction (see MIGRATIONS), or refuses a newer one. */
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ep_meta'").get()
+    const row = hasMeta ? db.prepare(SCHEMA_SQL.version).get() as { value: number } | undefined : undefined
+    const found = Number(row?.value ?? 0)
+    if (found > SCHEMA_VERSION) throw newerSchemaError(found)
+    for (let v = found; v < SCHEMA_VERSION; v++) for (const sql of MIGRATIONS[v]) db.exec(sql)
+    if (found < SCHEMA_VERSION) db.prepare(SCHEMA_SQL.setVersion).run(SCHEMA_VERSION)
+  }).immediate()
 }
