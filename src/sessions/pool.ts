@@ -5,6 +5,8 @@
 // says when it gains or loses its last free ready slot, so the service can keep, per app, the set
 // of sites with a warm slot instead of asking every site's pool on each allocation.
 
+import { DrainRate } from './drain-rate.js'
+
 export interface PoolInstance {
   name: string
   node: string
@@ -23,6 +25,8 @@ export class Pool {
   readonly instances = new Map<string, PoolInstance>()
   /** Callers waiting for a slot (cold start), first come first served. */
   readonly waiters: { sessionId: string; resolve: (slot: { instance: PoolInstance; slot: number } | undefined) => void }[] = []
+  /** Slots taken lately (warm and cold): the pool keeps that many warm (drain-rate.ts). */
+  readonly drain = new DrainRate()
   private activeCount = 0
   private readyFree = 0
 
@@ -134,9 +138,11 @@ export class Pool {
 
 /**
  * Instances a pool should have: enough for its sessions, its waiting callers and the warm slots,
- * capped; never fewer than the instances that host a session.
+ * capped; never fewer than the instances that host a session. The warm slots are warmPerSite, or
+ * as many as were taken in the last drain window when that is more (`recent`): refill ahead of demand.
  */
-export function desiredInstances(pool: { active: number; waiting: number; busyInstances: number }, cfg: { slotsPerInstance: number; warmPerSite: number; maxPerSite: number }): number {
-  const want = Math.ceil((pool.active + pool.waiting + cfg.warmPerSite) / cfg.slotsPerInstance)
+export function desiredInstances(pool: { active: number; waiting: number; busyInstances: number; recent?: number }, cfg: { slotsPerInstance: number; warmPerSite: number; maxPerSite: number }): number {
+  const warm = Math.max(cfg.warmPerSite, pool.recent ?? 0)
+  const want = Math.ceil((pool.active + pool.waiting + warm) / cfg.slotsPerInstance)
   return Math.max(pool.busyInstances, Math.min(cfg.maxPerSite, want))
 }
