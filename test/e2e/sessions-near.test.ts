@@ -48,10 +48,15 @@ spec:
   }, 120_000)
 
   const allocate = () => api(server.url, server.token, 'POST', '/v1/sessions', { app: 'play', clientIp: SHANGHAI_IP })
+  const t0 = Date.now()
   const burst = await Promise.all(Array.from({ length: 10 }, allocate))
-  for (const i of await instances()) if (i.status?.pid) pids.push(i.status.pid)
+  const after = await instances()
+  for (const i of after) if (i.status?.pid) pids.push(i.status.pid)
   const failed = burst.filter((r) => r.status !== 201)
-  assert.deepEqual(failed.map((r) => r.body.message), [], 'all ten succeed with the default probe period and deadline')
+  // On failure, when each new instance was created and its process started (ms after the burst).
+  const timeline = after.filter((i) => Date.parse(i.metadata.creationTimestamp) >= t0 - 1000)
+    .map((i) => `${i.metadata.name}: created +${Date.parse(i.metadata.creationTimestamp) - t0}, process +${Date.parse(i.status?.startedAt ?? '') - t0}, ready ${i.status?.ready}`)
+  assert.deepEqual(failed.map((r) => r.body.message), [], `all ten succeed with the default probe period and deadline (load ${(await import('node:os')).loadavg()[0].toFixed(1)}; ${timeline.join('; ')})`)
   assert.deepEqual(burst.map((r) => r.body.site), Array(10).fill('hangzhou'), 'every Shanghai player in Hangzhou, none in Frankfurt')
   assert.equal(burst.filter((r) => r.body.start === 'warm').length, 4)
   assert.equal(burst.filter((r) => r.body.start === 'cold').length, 6)
