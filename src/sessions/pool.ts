@@ -5,6 +5,7 @@
 // says when it gains or loses its last free ready slot, so the service can keep, per app, the set
 // of sites with a warm slot instead of asking every site's pool on each allocation.
 
+import type { Clock } from '../lib/clock.js'
 import { DrainRate } from './drain-rate.js'
 
 export interface PoolInstance {
@@ -109,6 +110,20 @@ export class Pool {
     this.activeCount--
     if (i.ready) this.addReadyFree(1)
     if (i.freeSlots.length === i.slots.length) i.idleSince = now
+  }
+
+  /** Waits up to `ms` for a slot (a cold start), first come first served; undefined at the deadline. */
+  wait(sessionId: string, ms: number, clock: Clock, onTimeout: () => void): Promise<{ instance: PoolInstance; slot: number } | undefined> {
+    return new Promise((resolve) => {
+      const waiter = { sessionId, resolve: (v: { instance: PoolInstance; slot: number } | undefined) => { timer.cancel(); resolve(v) } }
+      const timer = clock.setTimeout(() => {
+        const i = this.waiters.indexOf(waiter)
+        if (i >= 0) this.waiters.splice(i, 1)
+        resolve(undefined)
+        onTimeout()
+      }, ms)
+      this.waiters.push(waiter)
+    })
   }
 
   /** Hands free slots to waiting callers; returns how many were served. */

@@ -13,16 +13,15 @@ import { isoNow, type Clock, type TimerHandle } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
 import type { Cache } from '../store/cache.js'
 import type { Store } from '../store/types.js'
-import { siteReason } from '../scheduler/feasibility.js'
-import type { NodeInfo } from '../scheduler/types.js'
-import { isNodeReady, nodeInfo, siteInfo } from '../controllers/snapshot.js'
 import type { GeoLocator, GeoPoint } from '../routing/types.js'
 import { closeness, unitVector, type UnitVector } from './nearest.js'
 import { WarmIndex } from './warm-index.js'
+import { computePoolSites, type PoolSites } from './pool-sites.js'
 import { desiredInstances, Pool, type PoolInstance } from './pool.js'
 import { ColdStarts } from './cold-starts.js'
 import { closenessKm, kmCloseness, placeSession, SESSION_MAX_DISTANCE_KM, type SiteOption } from './placement.js'
 import { signSessionToken } from './token.js'
+import { endpointOf, hostPort } from './endpoint.js'
 
 export const SESSION_DEFAULTS: Required<SessionPool> = { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 10, defaultTtlSeconds: 300, maxTtlSeconds: 86400, scaleDownAfterSeconds: 30, urlScheme: 'http', maxDistanceKm: SESSION_MAX_DISTANCE_KM }
 
@@ -76,8 +75,6 @@ export interface SessionServiceOptions {
   onPoolChange: (appKey: string, site: string) => void
 }
 
-/** The sites a pool can use now, sorted, with their positions (null: no geo), and as a flat index. */
-interface PoolSites { sites: string[]; pos: Map<string, UnitVector | null>; all: WarmIndex }
 
 export class SessionService {
   private pools = new Map<string, Pool>()
@@ -249,32 +246,10 @@ export class SessionService {
     const now = this.o.clock.now()
     const m = this.sitesMemo.get(k)
     if (m && m.gen === app.metadata.generation && now - m.at < 250) return m.sites
-    const sites = this.computePoolSites(app)
+    const sites = computePoolSites(this.o, app)
     this.sitesMemo.set(k, { at: now, gen: app.metadata.generation, sites })
     this.warm.get(k)?.refresh(sites.pos)
     return sites
-  }
-
-  /** The sites a pool can use: matching the placement, with a ready, connected node. O(sites + nodes). */
-  private computePoolSites(app: App): PoolSites {
-    const bySite = new Map<string, NodeInfo[]>()
-    for (const n of this.o.nodes.list()) {
-      if (!isNodeReady(n) || !this.o.connected(n.metadata.name)) continue
-      const list = bySite.get(n.spec.site)
-      if (list) list.push(nodeInfo(n))
-      else bySite.set(n.spec.site, [nodeInfo(n)])
-    }
-    const sites: string[] = []
-    const pos = new Map<string, UnitVector | null>()
-    const all = new WarmIndex()
-    for (const s of this.o.sites.list()) {
-      const nodes = bySite.get(s.metadata.name)
-      if (!nodes || siteReason(siteInfo(s), app.spec.placement, nodes) !== null) continue
-      sites.push(s.metadata.name)
-      pos.set(s.metadata.name, s.spec.geo ? unitVector(s.spec.geo) : null)
-      all.add(s.metadata.name, pos.get(s.metadata.name))
-    }
-    return { sites: sites.sort(), pos, all }
   }
 
   async create(req: CreateSessionRequest, requestIp: string): Promise<SessionView> {
@@ -341,17 +316,9 @@ export class SessionService {
       const left = deadline - this.o.clock.now()
       if (left > 0) {
         const pool = this.pool(appKey, site)
-        const slot = await new Promise<{ instance: PoolInstance; slot: number } | undefined>((resolve) => {
-          const waiter = { sessionId: id, resolve: (v: { instance: PoolInstance; slot: number } | undefined) => { timer.cancel(); resolve(v) } }
-          const timer = this.o.clock.setTimeout(() => {
-            const i = pool.waiters.indexOf(waiter)
-            if (i >= 0) pool.waiters.splice(i, 1)
-            resolve(undefined)
-            this.o.onPoolChange(appKey, site)
-          }, left)
-          pool.waiters.push(waiter)
-          this.o.onPoolChange(appKey, site)
-        })
+        const waiting = pool.wait(id, left, this.o.clock, () => this.o.onPoolChange(appKey, site))
+        this.o.onPoolChange(appKey, site)
+        const slot = await waiting
         if (slot) got = { pool, ...slot, start: 'cold' }
         else why.push(`${site}: no warm slot, and a cold start did not finish within the ${req.deadlineMs ?? 2000} ms deadline (it goes on: retry shortly)`)
       } else why.push(`${site}: no warm slot and no time left for a cold start`)
@@ -516,18 +483,6 @@ export class SessionService {
       }
     }
   }
-}
-
-function endpointOf(i: Instance, app: App | undefined): { address: string; port: number } | undefined {
-  const name = app?.spec.traffic?.port ?? i.spec.template.ports?.[0]?.name
-  const ep = name ? i.status?.endpoints?.[name] : undefined
-  if (!ep) return undefined
-  const m = /^\[?(.*?)\]?:(\d+)$/.exec(ep)
-  return m ? { address: m[1], port: Number(m[2]) } : undefined
-}
-
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`
 }
 
 /**
