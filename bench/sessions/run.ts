@@ -3,7 +3,7 @@
 //
 //   npx tsx bench/sessions/run.ts [--sites 3] [--allocations 20000] [--concurrency 32] [--cold 20]
 //   npx tsx bench/sessions/run.ts --hollow [--sites 1000] [--seed 1] [--allocations 20000] [--concurrency 32] [--cold 20]
-//   … [--rate 2000] [--rate-seconds 10] [--fleet-in-process]
+//   … [--rate 2000] [--rate-seconds 10] [--fleet-in-process] [--no-burst]
 //
 // A real `edgeplane server` process (compiled, TLS, SQLite: every allocation is a durable Session
 // write). Real agents (default; in this process, to save memory) each run a warm pool of
@@ -22,6 +22,9 @@
 // k is due at k/R s and its latency counts from then, so time spent queued behind a slow answer is
 // counted (no coordinated omission). This is the p99 at R allocations/s; the full-speed run's p99 is
 // the one at saturation, where two shared cores hold the server, the clients and the fleet.
+// Burst (issue 27): 10, then 100 concurrent allocations from next to the first site, whose pool
+// has 4 warm slots (bench/sessions/burst.ts): share placed at the nearest site and within the
+// distance budget, p99, and the refill. Apps use the default probe settings (no periodSeconds).
 // BENCH_PROFILE=DIR writes a CPU profile of the server there.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -35,6 +38,7 @@ import { ensureFileLimit } from '../../src/sim/limits.js'
 import { startFleet, type Fleet } from '../../src/sim/index.js'
 import { generateSites } from '../../src/sim/world.js'
 import { adminClient, load, ROOT, sample, startServerProc, stopServer, type ServerProc } from '../lib/server.js'
+import { runBurst, type BurstResult } from './burst.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def }
@@ -120,11 +124,12 @@ function gameApp(name: string, sessions: Record<string, unknown>) {
     apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name },
     spec: {
       // Hollow nodes run nothing: the command is never started (small requests: 1,000 sites fit).
+      // The default probe settings (5 s period): readiness is found on the startup ramp.
       template: HOLLOW
-        ? { command: 'game-server', ports: [{ name: 'ws' }], resources: { cpu: '100m', memory: '64Mi' } }
+        ? { command: 'game-server', ports: [{ name: 'ws' }], resources: { cpu: '100m', memory: '64Mi' }, readiness: { http: { path: '/healthz', port: 'ws' } } }
         : {
           command: process.execPath, args: ['server.js'], workingDir: join(ROOT, 'examples', 'game'), ports: [{ name: 'ws' }],
-          readiness: { http: { path: '/healthz', port: 'ws' }, periodSeconds: 0.2 },
+          readiness: { http: { path: '/healthz', port: 'ws' } },
         },
       sessions: { urlScheme: 'ws', ...sessions },
     },
@@ -261,8 +266,21 @@ async function main(): Promise<void> {
   coldLat.sort((a, b) => a - b)
   const cold = { allocations: coldLat.length, p50Ms: Math.round(pct(coldLat, 50)), p99Ms: Math.round(pct(coldLat, 99)) }
 
+  // Bursts at the first site (4 warm slots): 10 with one slot per instance, 100 with five (20
+  // real processes rather than 100 on a shared 2-core machine; hollow: simulated either way).
+  const bursts: BurstResult[] = []
+  if (!args.includes('--no-burst')) {
+    const burstCtx = {
+      url, token, dispatcher, apply, app: gameApp, site: HOLLOW ? generateSites(SITES, SEED)[0].registration.name : 'site-0',
+      at: { lat: locations[0][0] + 0.05, lon: locations[0][1] },
+      instances: async (app: string) => ((await http.request('GET', `/apis/edgeplane.io/v1/namespaces/default/instances?labelSelector=edgeplane.io%2Fapp%3D${app}`)) as { items: { spec: { site: string; slots?: number }; status?: { ready: boolean } }[] })
+        .items.map((i) => ({ site: i.spec.site, ready: !!i.status?.ready, slots: i.spec.slots ?? 1 })),
+    }
+    bursts.push(await runBurst(burstCtx, 10, 1), await runBurst(burstCtx, 100, 5))
+  }
+
   const mode = HOLLOW ? 'hollow' : 'real'
-  const result = { bench: 'sessions', mode, fleet: HOLLOW ? (FLEET_IN_PROCESS ? 'in-process' : 'own-process') : undefined, sites: SITES, poolsNotReady, concurrency: C, cpus: cpus().length, loadavg: load(), warmLoad, node: process.version, date: new Date().toISOString(), warm, fixedRate, cold }
+  const result = { bench: 'sessions', mode, fleet: HOLLOW ? (FLEET_IN_PROCESS ? 'in-process' : 'own-process') : undefined, sites: SITES, poolsNotReady, concurrency: C, cpus: cpus().length, loadavg: load(), warmLoad, node: process.version, date: new Date().toISOString(), warm, fixedRate, cold, bursts }
   console.log(`edgeplane sessions bench: ${SITES} sites (${HOLLOW ? `hollow nodes from src/sim, seed ${SEED}, ${FLEET_IN_PROCESS ? 'in this process' : 'in a process of their own'}` : 'real agents, examples/game instances'}), ${C} concurrent clients over HTTPS, ${cpus().length} CPUs, load ${result.loadavg}`)
   console.log(`warm: ${warm.allocations} allocations at ${warm.perSecond}/s, p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms (${failed} not warm or failed; load ${warmLoad})   [target ≥ 2,000/s, p99 ≤ 20 ms]`)
   console.log(`      server CPU ${warm.serverCpuUsPerAllocation} µs per allocation: ~${warm.perServerCoreSecond} allocations/s per server core (the load generator and ${HOLLOW ? 'the hollow fleet' : 'agents'} share the 2 cores)`)
@@ -271,8 +289,12 @@ async function main(): Promise<void> {
     const sv = fixedRate.server
     console.log(`      server side: ${sv.posts} POSTs, p99 ≤ ${sv.p99AtMostMs} ms (share within 5/10/20/50 ms: ${sv.within['5ms']}/${sv.within['10ms']}/${sv.within['20ms']}/${sv.within['50ms']}%); server loop delay p99 ${sv.loopDelayMs.p99} ms, max ${sv.loopDelayMs.max} ms`)
   }
-  console.log(`cold: ${cold.allocations} allocations, p50 ${cold.p50Ms} ms, p99 ${cold.p99Ms} ms (${HOLLOW ? 'simulated start: Running after 200 ms, ready 500 ms later' : 'process start + readiness probe'})`)
+  console.log(`cold: ${cold.allocations} allocations, p50 ${cold.p50Ms} ms, p99 ${cold.p99Ms} ms (${HOLLOW ? 'simulated start: Running after 200 ms, listening 500 ms later, seen ready on the probe ramp at +750 ms' : 'process start + readiness probe with the default settings (the startup ramp)'})`)
   console.log(`anchors (published): Agones ~300–400 allocations/s (googleforgames/agones#4149) with 500 ms allocation batching (#3635); Fly.io machines start in ~300 ms`)
+  for (const b of bursts) {
+    console.log(`burst of ${b.burst} at one site (4 warm slots, ${b.slotsPerInstance} per instance): ${b.ok} placed (${b.cold} cold), ${b.refused} refused; at the nearest site ${b.nearestShare}%, within 1,500 km ${b.withinBudgetShare}%; p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms, max ${b.maxMs} ms; ${b.readySlotsAtSiteAfter} slots ready there 5 s later   [goal 100% within the budget]`)
+    for (const r of b.refusals) console.log(`      refused: ${r}`)
+  }
   console.log(JSON.stringify(result))
   await dispatcher.close()
   await http.close()

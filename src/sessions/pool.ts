@@ -5,6 +5,9 @@
 // says when it gains or loses its last free ready slot, so the service can keep, per app, the set
 // of sites with a warm slot instead of asking every site's pool on each allocation.
 
+import type { Clock } from '../lib/clock.js'
+import { DrainRate } from './drain-rate.js'
+
 export interface PoolInstance {
   name: string
   node: string
@@ -23,6 +26,8 @@ export class Pool {
   readonly instances = new Map<string, PoolInstance>()
   /** Callers waiting for a slot (cold start), first come first served. */
   readonly waiters: { sessionId: string; resolve: (slot: { instance: PoolInstance; slot: number } | undefined) => void }[] = []
+  /** Slots taken lately (warm and cold): the pool keeps that many warm (drain-rate.ts). */
+  readonly drain = new DrainRate()
   private activeCount = 0
   private readyFree = 0
 
@@ -107,6 +112,20 @@ export class Pool {
     if (i.freeSlots.length === i.slots.length) i.idleSince = now
   }
 
+  /** Waits up to `ms` for a slot (a cold start), first come first served; undefined at the deadline. */
+  wait(sessionId: string, ms: number, clock: Clock, onTimeout: () => void): Promise<{ instance: PoolInstance; slot: number } | undefined> {
+    return new Promise((resolve) => {
+      const waiter = { sessionId, resolve: (v: { instance: PoolInstance; slot: number } | undefined) => { timer.cancel(); resolve(v) } }
+      const timer = clock.setTimeout(() => {
+        const i = this.waiters.indexOf(waiter)
+        if (i >= 0) this.waiters.splice(i, 1)
+        resolve(undefined)
+        onTimeout()
+      }, ms)
+      this.waiters.push(waiter)
+    })
+  }
+
   /** Hands free slots to waiting callers; returns how many were served. */
   serveWaiters(): number {
     let served = 0
@@ -134,9 +153,11 @@ export class Pool {
 
 /**
  * Instances a pool should have: enough for its sessions, its waiting callers and the warm slots,
- * capped; never fewer than the instances that host a session.
+ * capped; never fewer than the instances that host a session. The warm slots are warmPerSite, or
+ * as many as were taken in the last drain window when that is more (`recent`): refill ahead of demand.
  */
-export function desiredInstances(pool: { active: number; waiting: number; busyInstances: number }, cfg: { slotsPerInstance: number; warmPerSite: number; maxPerSite: number }): number {
-  const want = Math.ceil((pool.active + pool.waiting + cfg.warmPerSite) / cfg.slotsPerInstance)
+export function desiredInstances(pool: { active: number; waiting: number; busyInstances: number; recent?: number }, cfg: { slotsPerInstance: number; warmPerSite: number; maxPerSite: number }): number {
+  const warm = Math.max(cfg.warmPerSite, pool.recent ?? 0)
+  const want = Math.ceil((pool.active + pool.waiting + warm) / cfg.slotsPerInstance)
   return Math.max(pool.busyInstances, Math.min(cfg.maxPerSite, want))
 }

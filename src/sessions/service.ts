@@ -13,16 +13,17 @@ import { isoNow, type Clock, type TimerHandle } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
 import type { Cache } from '../store/cache.js'
 import type { Store } from '../store/types.js'
-import { siteReason } from '../scheduler/feasibility.js'
-import type { NodeInfo } from '../scheduler/types.js'
-import { isNodeReady, nodeInfo, siteInfo } from '../controllers/snapshot.js'
 import type { GeoLocator, GeoPoint } from '../routing/types.js'
 import { closeness, unitVector, type UnitVector } from './nearest.js'
 import { WarmIndex } from './warm-index.js'
+import { computePoolSites, type PoolSites } from './pool-sites.js'
 import { desiredInstances, Pool, type PoolInstance } from './pool.js'
+import { ColdStarts } from './cold-starts.js'
+import { closenessKm, kmCloseness, placeSession, SESSION_MAX_DISTANCE_KM, type SiteOption } from './placement.js'
 import { signSessionToken } from './token.js'
+import { endpointOf, hostPort } from './endpoint.js'
 
-export const SESSION_DEFAULTS: Required<SessionPool> = { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 10, defaultTtlSeconds: 300, maxTtlSeconds: 86400, scaleDownAfterSeconds: 30, urlScheme: 'http' }
+export const SESSION_DEFAULTS: Required<SessionPool> = { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 10, defaultTtlSeconds: 300, maxTtlSeconds: 86400, scaleDownAfterSeconds: 30, urlScheme: 'http', maxDistanceKm: SESSION_MAX_DISTANCE_KM }
 
 export interface CreateSessionRequest {
   app: string
@@ -32,6 +33,8 @@ export interface CreateSessionRequest {
   idempotencyKey?: string
   ttlSeconds?: number
   deadlineMs?: number
+  /** This request's distance budget, km (default: the app's sessions.maxDistanceKm). */
+  maxDistanceKm?: number
   metadata?: Record<string, string>
 }
 
@@ -48,7 +51,9 @@ export interface SessionView {
   endpoint: { address: string; port: number; url: string }
   token?: string
   expiresAt: string
+  /** Why the session ended; while active, why its site won. */
   reason?: string
+  placement?: { reason: string; distanceKm?: number }
 }
 
 /** An active session; `idemKey` is its entry in byKey (so ending it does not scan every key). */
@@ -70,8 +75,6 @@ export interface SessionServiceOptions {
   onPoolChange: (appKey: string, site: string) => void
 }
 
-/** The sites a pool can use now, sorted, with their positions (null: no geo). */
-interface PoolSites { sites: string[]; pos: Map<string, UnitVector | null> }
 
 export class SessionService {
   private pools = new Map<string, Pool>()
@@ -80,6 +83,9 @@ export class SessionService {
   private live = new Map<string, Live>()
   private byKey = new Map<string, string | Promise<SessionView>>()
   private sweep: TimerHandle | undefined
+  private coldStarts = new ColdStarts()
+  /** Pools drained lately: resized as their drain window empties (pool key → pool). */
+  private draining = new Map<string, Pool>()
 
   constructor(private o: SessionServiceOptions) {}
 
@@ -111,7 +117,7 @@ export class SessionService {
     })
     // Re-armed before each sweep runs, so a clock that jumps ahead sweeps at every second it passes.
     const loop = () => {
-      this.sweep = this.o.clock.setTimeout(() => { loop(); this.expire() }, 1000)
+      this.sweep = this.o.clock.setTimeout(() => { loop(); this.expire(); this.shrinkDrained() }, 1000)
     }
     loop()
   }
@@ -148,9 +154,13 @@ export class SessionService {
     }
     if (i.status?.phase === 'Unknown' || i.status?.phase === 'Failed') this.loseSessionsOn(i, i.status.phase === 'Unknown' ? `site lost: ${i.status.message ?? 'node not ready'}` : `instance ${i.metadata.name} failed`)
     const port = endpointOf(i, app)
+    const ready = !!i.status?.ready && !!port && i.status.phase === 'Running'
+    const instKey = `${appKey}/${i.metadata.name}`
+    if (ready) this.coldStarts.ready(instKey, this.o.clock.now())
+    else if (notify && !prev) this.coldStarts.started(`${appKey}|${i.spec.site}`, instKey, this.o.clock.now())
     pool.upsert({
       name: i.metadata.name, node: i.spec.node, address: port?.address ?? '', port: port?.port ?? 0,
-      ready: !!i.status?.ready && !!port && i.status.phase === 'Running', slotCount: i.spec.slots ?? 1,
+      ready, slotCount: i.spec.slots ?? 1,
     }, this.o.clock.now())
     if (pool.serveWaiters() > 0 || (notify && prev?.status?.ready !== i.status?.ready)) this.o.onPoolChange(appKey, i.spec.site)
   }
@@ -158,6 +168,7 @@ export class SessionService {
   private onInstanceGone(i: Instance, why: string): void {
     if (!i.spec.sessionKey) return
     const pool = this.pool(`${i.metadata.namespace}/${i.spec.app}`, i.spec.site)
+    this.coldStarts.gone(`${i.metadata.namespace}/${i.spec.app}/${i.metadata.name}`)
     for (const sid of pool.remove(i.metadata.name)) void this.end(sid, 'Lost', why)
   }
 
@@ -190,7 +201,18 @@ export class SessionService {
   private wanted(app: App, site: string): number {
     const cfg = SessionService.config(app)
     const pool = this.pools.get(`${app.metadata.namespace}/${app.metadata.name}|${site}`)
-    return desiredInstances({ active: pool?.active ?? 0, waiting: pool?.waiters.length ?? 0, busyInstances: pool?.busyInstances ?? 0 }, cfg)
+    return desiredInstances({ active: pool?.active ?? 0, waiting: pool?.waiters.length ?? 0, busyInstances: pool?.busyInstances ?? 0, recent: pool?.drain.recent(this.o.clock.now()) }, cfg)
+  }
+
+  /** Pools whose drain window is emptying: their wanted size falls, so the controller replans them. */
+  private shrinkDrained(): void {
+    const now = this.o.clock.now()
+    for (const [k, pool] of this.draining) {
+      const [ns, name] = pool.appKey.split('/')
+      const app = this.o.apps.get(ns, name)
+      if (app) this.notifyIfResized(app, pool.site)
+      if (!app || pool.drain.recent(now) === 0) this.draining.delete(k)
+    }
   }
 
   /** Idle instances of a pool that may stop now (idle long enough), most idle first. */
@@ -224,30 +246,10 @@ export class SessionService {
     const now = this.o.clock.now()
     const m = this.sitesMemo.get(k)
     if (m && m.gen === app.metadata.generation && now - m.at < 250) return m.sites
-    const sites = this.computePoolSites(app)
+    const sites = computePoolSites(this.o, app)
     this.sitesMemo.set(k, { at: now, gen: app.metadata.generation, sites })
     this.warm.get(k)?.refresh(sites.pos)
     return sites
-  }
-
-  /** The sites a pool can use: matching the placement, with a ready, connected node. O(sites + nodes). */
-  private computePoolSites(app: App): PoolSites {
-    const bySite = new Map<string, NodeInfo[]>()
-    for (const n of this.o.nodes.list()) {
-      if (!isNodeReady(n) || !this.o.connected(n.metadata.name)) continue
-      const list = bySite.get(n.spec.site)
-      if (list) list.push(nodeInfo(n))
-      else bySite.set(n.spec.site, [nodeInfo(n)])
-    }
-    const sites: string[] = []
-    const pos = new Map<string, UnitVector | null>()
-    for (const s of this.o.sites.list()) {
-      const nodes = bySite.get(s.metadata.name)
-      if (!nodes || siteReason(siteInfo(s), app.spec.placement, nodes) !== null) continue
-      sites.push(s.metadata.name)
-      pos.set(s.metadata.name, s.spec.geo ? unitVector(s.spec.geo) : null)
-    }
-    return { sites: sites.sort(), pos }
   }
 
   async create(req: CreateSessionRequest, requestIp: string): Promise<SessionView> {
@@ -287,44 +289,44 @@ export class SessionService {
     if (!usable.sites.length) throw new ApiError('Unavailable', `no site can host "${app.metadata.name}" now (no ready site matches its placement)`, { retryAfterSeconds: 5 })
     const id = sessionId(this.o.clock.now())
     const here = from ? unitVector(from) : undefined
-    // The nearest usable site with a warm slot (what walking all sites outward would find first),
-    // among the sites that have one: no ranking of the whole fleet per allocation.
+    const maxKm = here ? req.maxDistanceKm ?? cfg.maxDistanceKm : undefined
+    // The candidates: the nearest usable site with a warm slot (found without ranking the fleet)
+    // and the sites within the budget that are nearer than it (usually none); all of them only
+    // when a refusal must say why each site was passed over.
+    const warmSite = this.warm.get(appKey)?.nearest(here)
+    let candidates = usable.sites
+    if (here) {
+      const floor = Math.max(warmSite === undefined ? -Infinity : closeness(here, usable.pos.get(warmSite) ?? undefined), kmCloseness(maxKm!))
+      candidates = usable.all.within(here, floor)
+      if (warmSite !== undefined && !candidates.includes(warmSite)) candidates.push(warmSite)
+    } else if (warmSite !== undefined) candidates = [warmSite]
+    let decision = placeSession(this.siteOptions(app, cfg, usable, here, candidates), { maxKm, leftMs: deadline - started })
+    if ('refused' in decision && candidates !== usable.sites) decision = placeSession(this.siteOptions(app, cfg, usable, here, usable.sites), { maxKm, leftMs: deadline - started })
     let got: { pool: Pool; instance: PoolInstance; slot: number; start: 'warm' | 'cold' } | undefined
-    const best = this.warm.get(appKey)?.nearest(here)
-    if (best !== undefined) {
-      const pool = this.pool(appKey, best)
+    const why: string[] = []
+    if ('refused' in decision) {
+      why.push(...decision.refused.slice(0, 8))
+      if (decision.refused.length > 8) why.push(`and ${decision.refused.length - 8} more sites`)
+    } else if (decision.start === 'warm') {
+      const pool = this.pool(appKey, decision.site)
       const t = pool.take(id)
       if (t) got = { pool, ...t, start: 'warm' }
-    }
-    // None warm: a cold start at the nearest site that can still grow, within the deadline.
-    const why: string[] = []
-    if (!got) {
-      const sites = this.rank(usable, here)
-      const growable = sites.find((site) => {
-        const pool = this.pool(appKey, site)
-        const full = pool.instances.size >= cfg.maxPerSite && pool.freeReadySlots === 0 && [...pool.instances.values()].every((i) => i.ready)
-        if (full) why.push(`${site}: all ${cfg.maxPerSite} instances busy`)
-        return !full
-      })
+    } else {
+      const site = decision.site
       const left = deadline - this.o.clock.now()
-      if (growable && left > 0) {
-        const pool = this.pool(appKey, growable)
-        const slot = await new Promise<{ instance: PoolInstance; slot: number } | undefined>((resolve) => {
-          const waiter = { sessionId: id, resolve: (v: { instance: PoolInstance; slot: number } | undefined) => { timer.cancel(); resolve(v) } }
-          const timer = this.o.clock.setTimeout(() => {
-            const i = pool.waiters.indexOf(waiter)
-            if (i >= 0) pool.waiters.splice(i, 1)
-            resolve(undefined)
-            this.o.onPoolChange(appKey, growable)
-          }, left)
-          pool.waiters.push(waiter)
-          this.o.onPoolChange(appKey, growable)
-        })
+      if (left > 0) {
+        const pool = this.pool(appKey, site)
+        const waiting = pool.wait(id, left, this.o.clock, () => this.o.onPoolChange(appKey, site))
+        this.o.onPoolChange(appKey, site)
+        const slot = await waiting
         if (slot) got = { pool, ...slot, start: 'cold' }
-        else why.push(`${growable}: no warm slot, and a cold start did not finish within the ${req.deadlineMs ?? 2000} ms deadline (it goes on: retry shortly)`)
-      } else if (growable) why.push(`${growable}: no warm slot and no time left for a cold start`)
+        else why.push(`${site}: no warm slot, and a cold start did not finish within the ${req.deadlineMs ?? 2000} ms deadline (it goes on: retry shortly)`)
+      } else why.push(`${site}: no warm slot and no time left for a cold start`)
     }
-    if (!got) throw new ApiError('Unavailable', `no free slot for "${app.metadata.name}": ${why.join('; ') || 'every site is full'}`, { retryAfterSeconds: 1 })
+    if (!got) throw new ApiError('Unavailable', `no free slot for "${app.metadata.name}"${maxKm !== undefined ? ` within ${maxKm} km` : ''}: ${why.join('; ') || 'every site is full'}`, { retryAfterSeconds: 1 })
+    got.pool.drain.take(this.o.clock.now())
+    this.draining.set(`${appKey}|${got.pool.site}`, got.pool)
+    const placed = decision as { reason: string; km?: number }
 
     const inst = this.o.instances.get(ns, got.instance.name)!
     const expiresAt = this.o.clock.now() + ttl * 1000
@@ -337,7 +339,10 @@ export class SessionService {
         ...(req.clientIp ? { clientIp: req.clientIp } : {}), ...(req.location ? { location: req.location } : {}),
         ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}), ...(req.metadata ? { metadata: req.metadata } : {}),
       },
-      status: { phase: 'Active', expiresAt: new Date(expiresAt).toISOString(), start: got.start, endpoint: { address: got.instance.address, port: got.instance.port, url } },
+      status: {
+        phase: 'Active', expiresAt: new Date(expiresAt).toISOString(), start: got.start, endpoint: { address: got.instance.address, port: got.instance.port, url },
+        placement: { reason: placed.reason, ...(placed.km !== undefined ? { distanceKm: Math.round(placed.km) } : {}) },
+      },
     }
     try {
       await this.o.store.create(session)
@@ -352,12 +357,22 @@ export class SessionService {
     return this.toView(session, true)
   }
 
-  /** Every usable site, nearest first, ties by name (the cold path only). */
-  private rank(usable: PoolSites, here: UnitVector | undefined): string[] {
-    return usable.sites
+  /** The candidate sites as placement options, nearest first (ties and unknown positions by name). */
+  private siteOptions(app: App, cfg: Required<SessionPool>, usable: PoolSites, here: UnitVector | undefined, sites: string[]): SiteOption[] {
+    const appKey = `${app.metadata.namespace}/${app.metadata.name}`
+    const slots = cfg.maxPerSite * cfg.slotsPerInstance
+    return sites
       .map((s) => ({ s, c: closeness(here, usable.pos.get(s) ?? undefined) }))
       .sort((a, b) => b.c - a.c || (a.s < b.s ? -1 : 1))
-      .map((x) => x.s)
+      .map(({ s, c }) => {
+        const pool = this.pool(appKey, s)
+        const cold = this.coldStarts.expected(`${appKey}|${s}`)
+        const waiting = pool.waiters.length
+        return {
+          site: s, km: c === -Infinity ? undefined : closenessKm(c), warm: pool.freeReadySlots > 0, coldMs: cold.ms, measured: cold.measured,
+          full: pool.active + waiting + 1 > slots ? `all ${cfg.maxPerSite} instances busy${waiting ? ` (${waiting} callers waiting for a cold start)` : ''}` : undefined,
+        }
+      })
   }
 
   private sessionObj(id: string): Session | undefined {
@@ -380,7 +395,8 @@ export class SessionService {
       instance: s.spec.instance, slot: s.spec.slot, phase: s.status?.phase ?? 'Active', start: s.status?.start ?? 'warm',
       endpoint: s.status!.endpoint, expiresAt: l ? new Date(l.expiresAt).toISOString() : s.status!.expiresAt,
       ...(withToken && active ? { token: signSessionToken(l.sessionKey, { sid: s.metadata.name, inst: s.spec.instance, slot: s.spec.slot, exp: Math.floor(l.expiresAt / 1000) }) } : {}),
-      ...(s.status?.reason ? { reason: s.status.reason } : {}),
+      ...(s.status?.reason ?? s.status?.placement?.reason ? { reason: s.status?.reason ?? s.status?.placement?.reason } : {}),
+      ...(s.status?.placement ? { placement: s.status.placement } : {}),
     }
   }
 
@@ -467,18 +483,6 @@ export class SessionService {
       }
     }
   }
-}
-
-function endpointOf(i: Instance, app: App | undefined): { address: string; port: number } | undefined {
-  const name = app?.spec.traffic?.port ?? i.spec.template.ports?.[0]?.name
-  const ep = name ? i.status?.endpoints?.[name] : undefined
-  if (!ep) return undefined
-  const m = /^\[?(.*?)\]?:(\d+)$/.exec(ep)
-  return m ? { address: m[1], port: Number(m[2]) } : undefined
-}
-
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`
 }
 
 /**

@@ -62,6 +62,17 @@ export class WarmIndex {
     return best < 0 ? undefined : this.names[best]
   }
 
+  /** The usable located sites whose closeness to `here` is at least `min` (the nearer ones), unordered. */
+  within(here: UnitVector, min: number): string[] {
+    const out: string[] = []
+    const [x, y, z] = here
+    for (let i = 0; i < this.names.length; i++) {
+      if (!this.usable[i] || !this.located[i]) continue
+      if (x * this.xyz[3 * i] + y * this.xyz[3 * i + 1] + z * this.xyz[3 * i + 2] >= min) out.push(this.names[i])
+    }
+    return out
+  }
+
   private set(i: number, pos: UnitVector | null | undefined): void {
     this.usable[i] = pos === undefined ? 0 : 1
     this.located[i] = pos ? 1 : 0

@@ -13,6 +13,7 @@ import type { Logger } from '../lib/log.js'
 import { VERSION } from '../version.js'
 import { applyDesired, diffInstances } from '../agent/diff.js'
 import { LinkClient } from '../agent/link-client.js'
+import { rampSeenAt } from '../agent/probes/ramp.js'
 import { NodeClock, type Ticker } from './ticker.js'
 import type { SimNodeSpec } from './world.js'
 
@@ -292,7 +293,11 @@ export class HollowNode {
         this.progress(i)
       })
     } else if (!i.ready) {
-      step(this.o.runtime.readyDelayMs, () => {
+      // With a readiness probe, an agent sees the instance ready at the first probe of its startup
+      // ramp after it listens (readyDelayMs after Running), as a real agent's probe would.
+      const r = i.d.template.readiness
+      const seen = r ? rampSeenAt((r.initialDelaySeconds ?? 0) * 1000, this.o.runtime.readyDelayMs, (r.periodSeconds ?? 5) * 1000) : this.o.runtime.readyDelayMs
+      step(seen, () => {
         if (this.instances.get(i.d.uid) !== i) return
         i.ready = true
         this.changed(i.d.uid)

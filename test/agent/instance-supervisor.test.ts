@@ -237,3 +237,22 @@ test('a handle that cannot be persisted leaves the process running and says so',
   assert.equal(st.message, 'handle not persisted: disk full')
   assert.equal(h.driver.aliveCount(), 1)
 })
+
+test('readiness with the default 5 s period is found on the startup ramp; liveness keeps its period', async () => {
+  const h = harness({
+    readiness: probe({ http: { path: '/ready', port: 'web' } }),
+    liveness: probe({ http: { path: '/live', port: 'web' } }, { initialDelaySeconds: 0, periodSeconds: 5 }),
+  })
+  const calls: string[] = []
+  const t0 = h.clock.now()
+  // The process listens 120 ms after start: refused before.
+  h.sup['opts'].probeRunner = async (p) => {
+    calls.push(`${p.http?.path}@${h.clock.now() - t0}`)
+    return h.clock.now() - t0 >= 120 ? { ok: true, message: 'HTTP 200' } : { ok: false, message: 'ECONNREFUSED' }
+  }
+  h.sup.start()
+  for (let t = 0; t < 160; t += 10) await h.step(10)
+  assert.equal(h.sup.status().ready, true, 'ready at the 150 ms probe of the ramp, not at 5 s')
+  assert.deepEqual(calls.filter((c) => c.startsWith('/live')), ['/live@0'], 'liveness is not ramped')
+  assert.deepEqual(calls.filter((c) => c.startsWith('/ready')), ['/ready@0', '/ready@50', '/ready@150'])
+})

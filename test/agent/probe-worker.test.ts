@@ -102,3 +102,56 @@ test('a throwing onChange does not stop the schedule', async () => {
   assert.equal(worker.current, 'success')
   worker.stop()
 })
+
+test('ramp: until the first success, probes 50, 100, 200… ms apart (capped at the period), then every period', async () => {
+  const clock = new ManualClock()
+  const runs: number[] = []
+  let ok = false
+  const worker = new ProbeWorker({
+    probe: probe(web, { initialDelaySeconds: 1, periodSeconds: 1 }), host: '127.0.0.1', ports: { web: 8080 }, clock, ramp: true,
+    onChange: () => {},
+    run: async () => { runs.push(clock.now()); return ok ? { ok: true, message: 'fine' } : { ok: false, message: 'refused' } },
+  })
+  const t0 = clock.now()
+  worker.start()
+  const step = async (ms: number) => { clock.advance(ms); await settle() }
+  await step(999)
+  assert.equal(runs.length, 0, 'initialDelaySeconds is respected')
+  for (const ms of [1, 50, 100, 200, 400, 800, 999]) await step(ms)
+  assert.deepEqual(runs.map((t) => t - t0), [1000, 1050, 1150, 1350, 1750, 2550], 'the gap after 800 ms is capped at the 1 s period')
+  await step(1)
+  assert.equal(runs.at(-1)! - t0, 3550)
+  ok = true
+  await step(1000)
+  assert.equal(worker.current, 'success')
+  await step(50)
+  await step(950)
+  assert.deepEqual(runs.slice(7).map((t) => t - t0), [4550, 5550], 'after the first success, every period (no ramp)')
+  ok = false
+  for (let i = 0; i < 3; i++) await step(1000)
+  assert.equal(worker.current, 'failure')
+  await step(100)
+  assert.equal(runs.length, 12, 'a later failure does not restart the ramp')
+  worker.stop()
+})
+
+test('ramp with the default period: a process listening 180 ms after start is seen ready at 350 ms, not at 5 s', async () => {
+  const clock = new ManualClock()
+  const changes: ProbeState[] = []
+  const t0 = clock.now()
+  const worker = new ProbeWorker({
+    probe: probe(web), host: '127.0.0.1', ports: { web: 8080 }, clock, ramp: true,
+    onChange: (s) => changes.push(s),
+    run: async () => (clock.now() - t0 >= 180 ? { ok: true, message: 'HTTP 200' } : { ok: false, message: 'ECONNREFUSED' }),
+  })
+  worker.start()
+  let seen: number | undefined
+  for (let t = 0; t <= 6000 && seen === undefined; t += 10) {
+    await settle()
+    if (worker.current === 'success') seen = clock.now() - t0
+    else clock.advance(10)
+  }
+  assert.equal(seen, 350, 'probes at 0, 50, 150, 350 ms')
+  assert.equal(changes.at(-1), 'success')
+  worker.stop()
+})

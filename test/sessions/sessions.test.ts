@@ -116,8 +116,10 @@ test('pool: says when it gains its first and loses its last free ready slot', ()
   assert.equal(p.freeReadySlots, 0)
 })
 
+// The fallback outward across continents needs a distance budget that wide (the default, 1,500 km,
+// refuses it: see sessions-distance.test.ts).
 test('sessions: the nearest usable site with a warm slot, ties by name, then outward', async (t) => {
-  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 1 })
+  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 1, maxDistanceKm: 20000 })
   // Two sites at the same place in Lyon (named so that creation order is not name order).
   const LYON = { lat: 45.76, lon: 4.84 }
   for (const site of ['lyon-b', 'lyon-a']) {
@@ -142,13 +144,14 @@ test('sessions: the nearest usable site with a warm slot, ties by name, then out
 })
 
 test('sessions: a warm pool is kept in each site; 50 concurrent allocations never double-book', async (t) => {
-  const s = await setup(t, { slotsPerInstance: 2, warmPerSite: 4, maxPerSite: 4 })
+  const s = await setup(t, { slotsPerInstance: 2, warmPerSite: 4, maxPerSite: 4, maxDistanceKm: 20000 })
   assert.equal((await s.pool('paris')).length, 2, 'warmPerSite 4 with 2 slots each: 2 instances pre-started')
   assert.equal((await s.pool('tokyo')).length, 2)
   assert.ok((await s.pool('paris')).every((i) => i.spec.sessionKey && i.spec.slots === 2), 'each instance has its own session key')
   await s.readyAll()
   await s.settle()
-  const calls = Array.from({ length: 50 }, (_, k) => s.svc.create(near(PARIS, { deadlineMs: 1 + (k % 2) }), '127.0.0.1'))
+  // A refusal can come at once (both pools full with waiters): handled below, not unhandled meanwhile.
+  const calls = Array.from({ length: 50 }, (_, k) => { const p = s.svc.create(near(PARIS, { deadlineMs: 1 + (k % 2) }), '127.0.0.1'); p.catch(() => {}); return p })
   // Callers beyond the warm slots wait for a cold start; their deadlines pass on the manual clock.
   await s.settle()
   s.clock.advance(5)
@@ -170,7 +173,7 @@ test('sessions: a warm pool is kept in each site; 50 concurrent allocations neve
 })
 
 test('sessions: an empty pool cold-starts within the deadline, else 503 with the reason; the pool refills', async (t) => {
-  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 0, maxPerSite: 2 })
+  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 0, maxPerSite: 2, maxDistanceKm: 20000 })
   assert.equal((await s.pool('paris')).length, 0, 'scaled to zero')
   const pending = s.svc.create(near(PARIS, { deadlineMs: 5000 }), '127.0.0.1')
   await s.settle()
@@ -266,4 +269,81 @@ test('sessions: a restarted or removed instance loses its sessions, with the rea
   assert.match(lost.reason!, /restarted/)
   await assert.rejects(s.svc.create({ app: 'nope' }, '127.0.0.1'), (e: unknown) => isApiError(e, 'NotFound'))
   await assert.rejects(s.svc.create({ app: 'game', ttlSeconds: 10 ** 7 }, '127.0.0.1'), (e: unknown) => isApiError(e, 'Invalid'))
+})
+
+test('sessions: a cold start next door beats a warm slot far away; beyond the budget a 503 with the reason per site', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 1, maxPerSite: 2 })
+  await s.readyAll()
+  await s.settle()
+  const first = await s.svc.create(near(PARIS), '127.0.0.1')
+  assert.deepEqual([first.site, first.start], ['paris', 'warm'])
+  assert.match(first.reason!, /^warm slot at paris \(0 km\), nearest within maxDistanceKm 1500/)
+  assert.equal(first.placement?.distanceKm, 0)
+  // Paris has no warm slot left, Tokyo has one (and the caller's budget reaches it): the Paris
+  // player still waits for a cold start in Paris, expected to fit.
+  const pending = s.svc.create(near(PARIS, { deadlineMs: 2000, maxDistanceKm: 20_000 }), '127.0.0.1')
+  await s.settle()
+  await s.readyAll()
+  const second = await pending
+  assert.deepEqual([second.site, second.start], ['paris', 'cold'])
+  assert.match(second.reason!, /cold start at paris \(0 km\): no warm slot, measured cold start ~0 ms fits the 2000 ms left; preferred over the warm slot at tokyo \(9712 km\)/)
+  // Paris at its cap: refused, with why for each site — not sent to Tokyo.
+  const refused = await s.svc.create(near(PARIS), '127.0.0.1').catch((e: unknown) => e)
+  assert.ok(isApiError(refused, 'Unavailable'))
+  assert.match((refused as Error).message, /within 1500 km: paris \(0 km\): all 2 instances busy; tokyo \(9712 km\): beyond maxDistanceKm 1500/)
+  // A caller that accepts the distance says so per request.
+  const far = await s.svc.create(near(PARIS, { maxDistanceKm: 10_000 }), '127.0.0.1')
+  assert.deepEqual([far.site, far.start], ['tokyo', 'warm'])
+  assert.match(far.reason!, /nearest within maxDistanceKm 10000 \(passed over: paris \(0 km\): all 2 instances busy\)/)
+  // Without a client position no budget can apply: as before, by name.
+  const waiting = s.svc.create({ app: 'game', deadlineMs: 1 }, '10.1.2.3').catch((e: unknown) => e)
+  await s.settle()
+  s.clock.advance(2)
+  const nowhere = await waiting
+  assert.ok(isApiError(nowhere, 'Unavailable'), 'paris full; tokyo taken, its cold start not done in 1 ms')
+  assert.doesNotMatch((nowhere as Error).message, /maxDistanceKm/)
+})
+
+test('sessions: the measured cold start per site decides whether a cold start is counted on', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 0, maxPerSite: 4 })
+  const LYON = { lat: 45.76, lon: 4.84 } // ~390 km from Paris
+  await s.store.create(siteObj('lyon', { geo: LYON }))
+  await s.store.create(nodeObj('lyon-1', 'lyon'))
+  s.clock.advance(250)
+  await s.settle()
+  const pending = s.svc.create(near(PARIS, { deadlineMs: 5000 }), '127.0.0.1')
+  await s.settle()
+  s.clock.advance(3000) // Paris takes 3 s to start its instance
+  await s.readyAll()
+  const first = await pending
+  assert.deepEqual([first.site, first.start], ['paris', 'cold'])
+  // The next Paris player with a 2 s deadline: Paris's measured 3 s start does not fit; Lyon's prior does.
+  const second = s.svc.create(near(PARIS, { deadlineMs: 2000 }), '127.0.0.1')
+  await s.settle()
+  assert.equal((await s.pool('lyon')).length, 1, 'Lyon grows for it')
+  await s.readyAll()
+  const v = await second
+  assert.deepEqual([v.site, v.start], ['lyon', 'cold'])
+  assert.match(v.reason!, /passed over: paris \(0 km\): no warm slot, and a measured cold start ~3000 ms would not fit the 2000 ms left/)
+})
+
+test('sessions: after a burst the pool refills by the rate it was drained (capped), and shrinks back when demand goes', async (t) => {
+  const s = await setup(t, { slotsPerInstance: 1, warmPerSite: 2, maxPerSite: 10, scaleDownAfterSeconds: 30 })
+  for (let k = 0; k < 5; k++) {
+    await s.readyAll()
+    await s.settle()
+    assert.equal((await s.svc.create(near(PARIS), '127.0.0.1')).site, 'paris')
+  }
+  await s.settle()
+  assert.equal((await s.pool('paris')).length, 10, '5 busy + 5 warm (5 taken in the window, more than warmPerSite 2)')
+  await s.readyAll()
+  await s.settle()
+  // Another 5: the pool is at its cap (10), the 5 warm slots take the burst at once.
+  for (let k = 0; k < 5; k++) assert.equal((await s.svc.create(near(PARIS), '127.0.0.1')).start, 'warm')
+  await s.settle()
+  assert.equal((await s.pool('paris')).length, 10, 'bounded by maxPerSite')
+  for (const v of s.svc.list({ app: 'game' }).slice(0, 6)) await s.svc.release(v.id)
+  // Demand gone: the window empties (10 s), the idle ones stop after scaleDownAfterSeconds.
+  for (let k = 0; k < 40; k++) { s.clock.advance(1000); await s.settle() }
+  assert.equal((await s.pool('paris')).length, 6, '4 busy + warmPerSite 2')
 })

@@ -1,8 +1,10 @@
 // Runs one probe on a schedule (through the injected Clock) and reports its thresholded state:
-// a single blip neither makes an instance ready nor kills it.
+// a single blip neither makes an instance ready nor kills it. With `ramp`, probes follow the
+// startup ramp (ramp.ts) until the first success, then every periodSeconds.
 import type { Clock, TimerHandle } from '../../lib/clock.js'
 import type { Probe } from '../../api/kinds/index.js'
 import { runProbe, type ProbeResult, type ProbeRunner } from './probe.js'
+import { rampDelayMs } from './ramp.js'
 
 export type ProbeState = 'unknown' | 'success' | 'failure'
 
@@ -14,6 +16,8 @@ export interface ProbeWorkerOptions {
   onChange: (state: ProbeState, message: string) => void
   /** Replaceable for tests; defaults to the real network probe. */
   run?: ProbeRunner
+  /** Probe on the startup ramp until the first success (readiness), not every period from the start. */
+  ramp?: boolean
 }
 
 export class ProbeWorker {
@@ -24,12 +28,15 @@ export class ProbeWorker {
   private started = false
   private stopped = false
   private last?: ProbeResult
+  /** Runs on the ramp so far; undefined once it is over (first success, or no ramp asked). */
+  private rampRuns?: number
 
   constructor(private readonly opts: ProbeWorkerOptions) {}
 
   start(): void {
     if (this.started || this.stopped) return
     this.started = true
+    if (this.opts.ramp) this.rampRuns = 0
     this.schedule((this.opts.probe.initialDelaySeconds ?? 0) * 1000)
   }
 
@@ -60,8 +67,11 @@ export class ProbeWorker {
     try {
       this.record(result)
     } finally {
-      // Period measured from the start of this run; runs never overlap. Kept even if onChange threw.
-      this.schedule(Math.max(0, startedAt + (probe.periodSeconds ?? 5) * 1000 - clock.now()))
+      // Gap measured from the start of this run; runs never overlap. Kept even if onChange threw.
+      const periodMs = (probe.periodSeconds ?? 5) * 1000
+      if (this.state === 'success') this.rampRuns = undefined
+      const gap = this.rampRuns === undefined ? periodMs : rampDelayMs(this.rampRuns++, periodMs)
+      this.schedule(Math.max(0, startedAt + gap - clock.now()))
     }
   }
 

@@ -174,9 +174,11 @@ export class InstanceSupervisor {
     this.set({ phase: 'Running', ready: !t.readiness, pid: handle.pid, startedAt: handle.startedAt, reason, message: undefined })
     // Probes before the exit watch: a driver may report an already-dead process synchronously.
     if (t.readiness) {
+      // Readiness ramps up until its first success: a fresh instance is found ready within ~50–100 ms
+      // of listening, not a whole period later (cold starts, rollouts, failovers all wait for it).
       run.probes.push(this.probe(t.readiness, (state) => {
         if (!run.ended) this.set({ ready: state === 'success' })
-      }))
+      }, true))
     }
     if (t.liveness) {
       run.probes.push(this.probe(t.liveness, (state, message) => {
@@ -186,8 +188,8 @@ export class InstanceSupervisor {
     run.cancelExit = this.opts.driver.onExit(handle, (info) => this.ended(run, describeExit(info)))
   }
 
-  private probe(probe: Probe, onChange: (state: ProbeState, message: string) => void): ProbeWorker {
-    const w = new ProbeWorker({ probe, host: this.opts.host, ports: this.opts.ports, clock: this.opts.clock, onChange, run: this.opts.probeRunner })
+  private probe(probe: Probe, onChange: (state: ProbeState, message: string) => void, ramp = false): ProbeWorker {
+    const w = new ProbeWorker({ probe, host: this.opts.host, ports: this.opts.ports, clock: this.opts.clock, onChange, run: this.opts.probeRunner, ramp })
     w.start()
     return w
   }

@@ -161,6 +161,8 @@ export const SessionPoolSchema = Type.Object({
   scaleDownAfterSeconds: Type.Number({ minimum: 0, default: 30 }),
   /** The scheme of the endpoint URL handed to users (ws for a WebSocket game server). */
   urlScheme: StringEnum(['http', 'https', 'ws', 'wss'] as const, { default: 'http' }),
+  /** Sessions go to sites at most this far from the user, km (default 1500); a request may set its own. */
+  maxDistanceKm: Type.Optional(Type.Number({ minimum: 1, maximum: 20040 })),
 }, Strict)
 
 export const AppSpecSchema = Type.Object({

@@ -24,6 +24,8 @@ export const SessionStatusSchema = Type.Object({
   /** How the slot was obtained: a warm slot, or a cold start. */
   start: StringEnum(['warm', 'cold'] as const),
   reason: Type.Optional(Type.String()),
+  /** Why this site won (distance budget, warm slot or cold start), and its distance to the user. */
+  placement: Type.Optional(Type.Object({ reason: Type.String(), distanceKm: Type.Optional(Type.Integer({ minimum: 0 })) }, Strict)),
   endedAt: Type.Optional(Type.String()),
 }, Strict)
 

@@ -15,6 +15,7 @@ const CreateSchema = Type.Object({
   idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   ttlSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
   deadlineMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+  maxDistanceKm: Type.Optional(Type.Number({ minimum: 1, maximum: 20040 })),
   metadata: Type.Optional(StringMap),
 }, Strict)
 const RenewSchema = Type.Object({ ttlSeconds: Type.Optional(Type.Integer({ minimum: 1 })) }, Strict)
