@@ -13,7 +13,7 @@ import { VERSION } from '../version.js'
 import { loadOrJoin, rotate, rotationDue, trustedCa, type Credential } from './credentials.js'
 import { applyDesired } from './diff.js'
 import { detectCapacity, UsageMeter } from './host-info.js'
-import { LinkClient } from './link-client.js'
+import { LinkClient, serverUrls } from './link-client.js'
 import { LocalState } from './local-state.js'
 import { LogRelay } from './log-relay.js'
 import { Reconciler } from './reconciler.js'
@@ -121,9 +121,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let http!: HttpClient
   for (let attempt = 0; ; attempt++) {
     try {
-      const ca = await trustedCa({ dataDir: o.dataDir, server: o.server, joinToken: o.joinToken, caFile: o.caFile })
+      // Several servers (comma-separated) share one CA and database: join through one, in turn.
+      const servers = serverUrls(o.server)
+      const server = servers[attempt % servers.length]
+      const ca = await trustedCa({ dataDir: o.dataDir, server, joinToken: o.joinToken, caFile: o.caFile })
       // Rare calls (join, rotation): no idle connection kept open on a thin link.
-      http = new HttpClient({ baseUrl: o.server, ca, keepAlive: false })
+      http = new HttpClient({ baseUrl: server, ca, keepAlive: false })
       cred = await loadOrJoin({ dataDir: o.dataDir, http, joinToken: o.joinToken, node, site: o.site.name, now: clock.now() })
       break
     } catch (err) {

@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
 
 export interface LinkClientOptions {
+  /** One URL, or several separated by commas (servers sharing one database): see serverUrls. */
   serverUrl: string
   /** Read at every dial, so a rotated credential is used from the next connection on. */
   credential: () => string
@@ -30,6 +31,19 @@ export interface LinkClientOptions {
   onSocket?: (ws: WebSocket) => void
   /** Consulted before each dial; false fails the attempt as an unreachable network would (backoff goes on). */
   canDial?: () => boolean
+}
+
+/**
+ * "https://a:7420,https://b:7420" → both. The link dials one; when a dial fails or an established
+ * link drops, the next dial goes to the next URL (so an agent whose server died moves to another
+ * within its first, short backoff). Desired documents and node state come from the shared
+ * database, so they are the same whichever server the agent is on.
+ */
+export function serverUrls(spec: string): string[] {
+  const urls = spec.split(',').map((u) => u.trim()).filter(Boolean)
+  if (!urls.length) throw new Error('no server URL given')
+  for (const u of urls) new URL(u) // throws on a malformed one, naming it
+  return urls
 }
 
 export function linkUrl(serverUrl: string): string {
@@ -58,7 +72,15 @@ export class LinkClient {
   /** The last TLS session the server gave (a ticket), offered at the next dial. */
   private tlsSession: Buffer | undefined
 
-  constructor(private o: LinkClientOptions) {}
+  private readonly urls: string[]
+  private current = 0
+
+  constructor(private o: LinkClientOptions) {
+    this.urls = serverUrls(o.serverUrl)
+  }
+
+  /** The server URL the link dials (or is on). */
+  get server(): string { return this.urls[this.current] }
 
   get connected(): boolean { return this.up }
 
@@ -74,7 +96,7 @@ export class LinkClient {
       this.scheduleRedial(this.lastError)
       return
     }
-    const url = linkUrl(this.o.serverUrl)
+    const url = linkUrl(this.server)
     const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.o.credential()}` },
       perMessageDeflate: { threshold: 256 },
@@ -109,7 +131,7 @@ export class LinkClient {
         this.armWatchdog()
         this.attempt = 0
         this.up = true
-        this.o.log.info({ server: this.o.serverUrl }, 'link up')
+        this.o.log.info({ server: this.server }, 'link up')
         this.o.onUp?.()
       }
       this.o.onMessage(msg)
@@ -174,6 +196,7 @@ export class LinkClient {
 
   private scheduleRedial(reason: string): void {
     if (this.stopped) return
+    this.current = (this.current + 1) % this.urls.length
     const delay = backoffDelay(this.attempt++, this.o.backoff ?? LINK_BACKOFF, this.o.random)
     this.o.onRedial?.(reason, delay)
     this.o.log.debug({ delay, attempt: this.attempt }, 'redialing')

@@ -16,6 +16,7 @@ import { registerRoute } from './commands/route.js'
 import { registerRollout } from './commands/rollout.js'
 import { registerSession } from './commands/session.js'
 import { registerSim } from './commands/sim.js'
+import { registerStore } from './commands/store.js'
 
 export function buildProgram(): Command {
   const program = new Command('edgeplane')
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     .option('-n, --namespace <ns>', 'namespace of namespaced resources', 'default')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-  for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerRollout, registerRoute, registerSession, registerToken, registerLogin, registerSim]) register(program)
+  for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerRollout, registerRoute, registerSession, registerToken, registerLogin, registerSim, registerStore]) register(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }

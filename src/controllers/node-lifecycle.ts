@@ -106,6 +106,7 @@ export class NodeLifecycle {
 
   /** Real time (ms) the last pass started and what its scan cost: the pacing of kicked passes. */
   private last = { at: -Infinity, cost: 0 }
+  private stopped = false
   private paced: ReturnType<typeof setTimeout> | undefined
 
   /**
@@ -117,6 +118,7 @@ export class NodeLifecycle {
    * failover held the next one back ~10 s, and closed links went NotReady 10 s after their grace.)
    */
   kick(): void {
+    if (this.stopped) return
     if (this.busy) { this.again = true; return }
     if (this.paced) return
     const wait = this.last.cost < 10 ? 0 : this.last.at + 5 * this.last.cost - performance.now()
@@ -330,6 +332,7 @@ export class NodeLifecycle {
   }
 
   stop(): void {
+    this.stopped = true // a new leader term makes a new NodeLifecycle; this one's link listener stays registered
     this.timer?.cancel()
     if (this.paced) clearTimeout(this.paced)
     this.dirty.clear()

@@ -8,7 +8,8 @@ import { systemClock, type Clock } from '../lib/clock.js'
 import { createLogger, type Logger } from '../lib/log.js'
 import { watchLoopLag } from '../lib/loop-lag.js'
 import { Cache } from '../store/cache.js'
-import { sqliteStoreIn } from '../store/open.js'
+import { openServerStore } from '../store/open.js'
+import { startReplication } from './ha/replication.js'
 import type { Store } from '../store/types.js'
 import { AppController } from '../controllers/app-controller.js'
 import { EventRecorder } from '../controllers/events.js'
@@ -74,6 +75,10 @@ export interface ServerOptions {
   geoRules?: string
   /** A MaxMind-format database (country or city); default the bundled CC0 country database. */
   geoDatabase?: string
+  /** postgres://… (several servers may share it), sqlite:///path or memory; default DATA_DIR/edgeplane.db. */
+  storeUrl?: string
+  /** This server's id among the servers sharing a database (default host-pid-random). */
+  serverId?: string
 }
 
 export interface RunningServer {
@@ -120,7 +125,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   const tls = tlsMode.mode === 'auto' ? await ensurePki(opts.dataDir, serverNames(host, tlsMode.sans))
     : tlsMode.mode === 'files' ? loadOperatorTls(tlsMode.cert, tlsMode.key, tlsMode.ca) : undefined
-  const store = opts.store ?? sqliteStoreIn(opts.dataDir, { clock })
+  const store = opts.store ?? await openServerStore(opts.storeUrl, opts.dataDir, { clock })
   const tokens = new TokenService(store, clock, { caFingerprint: tls?.caFingerprint, nodeCredentialTtlSeconds: opts.nodeCredentialTtlSeconds })
   const admin = await tokens.ensureAdmin(opts.dataDir)
   await tokens.startCache()
@@ -155,34 +160,44 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     known: { site: (name) => sites.get(undefined, name), node: (name) => nodes.get(undefined, name) },
     onTraffic: (site, reports, interval) => routing.recordTraffic(site, reports, interval),
   })
-  routing = new RoutingTable({ apps, sites, nodes, instances, links: hub, geo, clock })
+  // Several servers on one database: shared link presence, controllers on the elected leader only.
+  const replication = startReplication({ store, hub, clock, log, server: opts.serverId })
+  const links = replication.links
+  routing = new RoutingTable({ apps, sites, nodes, instances, links, geo, clock })
   routing.start()
   routing.onChange(() => hub.pushRoutes())
 
   let appController!: AppController
   const sessions = new SessionService({
     store, clock, log, apps, sites, nodes, instances, sessions: sessionCache, geo,
-    connected: (node) => !!hub.stats.get(node)?.connected,
-    onPoolChange: (appKey, site) => appController.poolChanged(appKey, site),
+    connected: (node) => !!links.stats.get(node)?.connected,
+    onPoolChange: (appKey, site) => appController?.poolChanged(appKey, site),
   })
-  appController = new AppController({
-    store, clock, log, events, apps, sites, nodes, instances, revisions, pools: sessions,
-    errorRate: (site, host) => routing.errorRate(site, host),
-    // One capacity signal (DESIGN principle 6): the gateways' demand and load feed the scheduler.
-    demand: (a) => (a.spec.traffic ? routing.demand.points(a.spec.traffic.host) : []),
-    observed: (host) => routing.observed(host),
-  })
-  const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
-    // After a restart the fleet needs its backoff and its admission to come back: nodes from before are judged after that.
-    reconnectSpreadMs: LINK_BACKOFF.maxMs, admissionRate: opts.linkAdmissionRate ?? LINK_ADMISSION_RATE,
-  })
-  const siteStatus = new SiteStatusController({ store, clock, log, sites, nodes })
   sessions.start()
-  appController.start()
-  nodeLifecycle.start()
-  siteStatus.start()
-  events.startGc()
-  const compactor = startCompactor(store, clock, log)
+  let nodeLifecycle!: NodeLifecycle
+  let siteStatus!: SiteStatusController
+  // The controllers (and compaction, event GC) run on one server at a time: the leader, see ha/.
+  const cstore = replication.controllerStore
+  replication.runControllers(() => {
+    appController = new AppController({
+      store: cstore, clock, log, events, apps, sites, nodes, instances, revisions, pools: sessions,
+      errorRate: (site, host) => routing.errorRate(site, host),
+      // One capacity signal (DESIGN principle 6): the gateways' demand and load feed the scheduler.
+      demand: (a) => (a.spec.traffic ? routing.demand.points(a.spec.traffic.host) : []),
+      observed: (host) => routing.observed(host),
+    })
+    nodeLifecycle = new NodeLifecycle({ store: cstore, clock, log, events, nodes, instances, links, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
+      // After a restart the fleet needs its backoff and its admission to come back: nodes from before are judged after that.
+      reconnectSpreadMs: LINK_BACKOFF.maxMs, admissionRate: opts.linkAdmissionRate ?? LINK_ADMISSION_RATE,
+    })
+    siteStatus = new SiteStatusController({ store: cstore, clock, log, sites, nodes })
+    appController.start()
+    nodeLifecycle.start()
+    siteStatus.start()
+    events.startGc()
+    const compactor = startCompactor(cstore, clock, log)
+    return { stop: () => { compactor.cancel(); appController.stop(); nodeLifecycle.stop(); siteStatus.stop(); events.stop() } }
+  })
 
   const streams = new Set<() => void>()
   const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key, ...ticketOptions(opts.dataDir) }, caPem: tls.ca } : {}) })
@@ -219,18 +234,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let closed = false
   return {
     url, host: addr.address, port: addr.port, store, tokens, hub, app, adminTokenPath: admin.path, routing, dns, ca: tls?.ca, caFingerprint: tls?.caFingerprint,
-    controllers: { apps: appController, nodes: nodeLifecycle, sites: siteStatus },
+    get controllers() { return { apps: appController, nodes: nodeLifecycle, sites: siteStatus } },
     statusWriter,
     async close() {
       stopLagWatch()
       if (closed) return
       closed = true
-      compactor.cancel()
-      appController.stop()
+      await replication.stop()
       sessions.stop()
-      nodeLifecycle.stop()
-      siteStatus.stop()
-      events.stop()
       hub.close()
       gate.stop()
       await dns?.server.close()

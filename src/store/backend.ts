@@ -2,6 +2,7 @@
 // and an append-only log. Object metadata, CAS rules and watch fan-out live in LogStore, once.
 import type { Resource } from '../api/meta.js'
 import type { WatchEvent } from './types.js'
+import type { LeaseTable } from './leases.js'
 
 /**
  * Decides the write inside the driver's transaction, given the stored object (if any) and the
@@ -28,6 +29,8 @@ export interface EventSource {
 
 export interface Backend {
   readonly driver: string
+  /** Drivers of a database several servers share (PostgreSQL) keep leases there. */
+  readonly leases?: LeaseTable
   /** Set by drivers that deliver events themselves (see EventSource); called once, before any write. */
   follow?(sink: EventSource): Promise<void>
   get(kind: string, namespace: string, name: string): Promise<Resource | undefined>

@@ -6,6 +6,7 @@ import { matchesRequirements } from '../api/labels.js'
 import type { Resource } from '../api/meta.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import type { Backend, Fence } from './backend.js'
+import type { LeaseTable } from './leases.js'
 import { Fanout, matches, type Subscriber } from './fanout.js'
 import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, Watch, WatchEvent, WatchOptions } from './types.js'
 
@@ -16,7 +17,7 @@ export class LogStore implements Store {
   private clock: Clock
   private closed = false
   /** The fence this store's writes carry (see withFence); none by default. */
-  private fenceOf: () => Fence | undefined = () => undefined
+  private fenceOf: (() => Fence | undefined) | undefined
   /** Resolves once a driver that delivers events itself (Backend.follow) is following the log. */
   private ready: Promise<void>
   private readonly emitsOnCommit: boolean
@@ -35,7 +36,8 @@ export class LogStore implements Store {
 
   /**
    * The same store, whose writes carry `fence()` (checked by the driver in the write's transaction):
-   * the controllers write through this, so a deposed leader's writes are refused.
+   * the controllers write through this, so a deposed leader's writes are refused. While fence()
+   * gives nothing (not the leader), every write through the view is refused at once.
    */
   withFence(fence: () => Fence | undefined): LogStore {
     const view = Object.create(this) as LogStore
@@ -44,6 +46,7 @@ export class LogStore implements Store {
   }
 
   get driver(): string { return this.backend.driver }
+  get leases(): LeaseTable | undefined { return this.backend.leases }
 
   async get<T extends Resource>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
     return (await this.backend.get(kind, namespace ?? '', name)) as T | undefined
@@ -120,7 +123,9 @@ export class LogStore implements Store {
   private async commit(kind: string, ns: string, name: string, mutate: Parameters<Backend['commit']>[3]): Promise<WatchEvent> {
     if (this.closed) throw new ApiError('Unavailable', 'store is closed')
     await this.ready
-    const ev = await this.backend.commit(kind, ns, name, mutate, this.fenceOf())
+    const fence = this.fenceOf?.()
+    if (this.fenceOf && !fence) throw new ApiError('Unavailable', 'this server is not the leader: its controllers\' writes are refused')
+    const ev = await this.backend.commit(kind, ns, name, mutate, fence)
     if (this.emitsOnCommit) this.fanout.emit(ev)
     return ev
   }

@@ -26,6 +26,19 @@ export function sqliteStoreIn(dataDir: string, opts: { clock?: Clock } = {}): St
   return openStore({ driver: 'sqlite', path: join(dataDir, 'edgeplane.db') }, opts)
 }
 
+/** The server's store: `url` when given (see parseStoreUrl), else SQLite in the data dir; ready to use. */
+export async function openServerStore(url: string | undefined, dataDir: string, opts: { clock?: Clock } = {}): Promise<Store> {
+  if (!url) return sqliteStoreIn(dataDir, opts)
+  const store = openStore(parseStoreUrl(url), opts)
+  try {
+    await store.whenReady()
+  } catch (err) {
+    await store.close().catch(() => undefined)
+    throw new Error(`cannot open the store ${redactUrl(url)}: ${(err as Error).message}`)
+  }
+  return store
+}
+
 /**
  * `--store` / EDGEPLANE_STORE: postgres://… or postgresql://… (PostgreSQL), sqlite:///abs/path or
  * sqlite://rel/path or sqlite:path (SQLite file), memory (nothing kept). Throws on anything else.

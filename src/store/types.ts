@@ -42,6 +42,8 @@ export interface DeleteOptions {
 
 export interface Store {
   readonly driver: string
+  /** Present on a database several servers share (see leases.ts). */
+  readonly leases?: import('./leases.js').LeaseTable
   get<T extends Resource = Resource>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined>
   list<T extends Resource = Resource>(kind: string, opts?: ListOptions): Promise<ListResult<T>>
   /**

@@ -3,7 +3,7 @@
 // by stop(). Outside CI a machine without the binaries skips with the reason; with CI=true the
 // tests that need it fail instead (see pgSkip).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,7 +13,9 @@ import pg from 'pg'
 export function findPgBin(): string | undefined {
   const onPath = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).stdout.trim()
   if (onPath) {
-    const dir = onPath.slice(0, onPath.lastIndexOf('/'))
+    // A link on PATH (e.g. /usr/local/bin/initdb) leads to the real dir, where pg_dump etc. are too.
+    const real = realpathSync(onPath)
+    const dir = real.slice(0, real.lastIndexOf('/'))
     if (existsSync(join(dir, 'postgres')) && existsSync(join(dir, 'pg_ctl'))) return dir
   }
   const base = '/usr/lib/postgresql'

@@ -7,6 +7,8 @@ export function registerServer(program: Command): void {
   program.command('server')
     .description('run the control plane (API, store, controllers, agent link)')
     .option('--data-dir <dir>', 'where the database and credentials live', './edgeplane-data')
+    .option('--store <url>', 'postgres://user@host:port/db (several servers may share it), sqlite:///path or memory; default: SQLite in --data-dir (env EDGEPLANE_STORE)')
+    .option('--server-id <id>', 'this server\'s id among servers sharing a database (default host-pid-random)')
     .option('--listen <host:port>', 'API and link address', '127.0.0.1:7420')
     .option('--heartbeat-seconds <n>', 'link ping interval', '4')
     .option('--node-grace-seconds <n>', 'a node without link or heartbeat this long becomes NotReady', '8')
@@ -28,7 +30,7 @@ export function registerServer(program: Command): void {
     .option('--geo-rules <file>', 'YAML list of {cidr, lat, lon, region?} that locate clients (wins over the database)')
     .option('--geo-database <file>', 'MaxMind-format .mmdb (country or city) instead of the bundled CC0 country database')
     .option('--link-admission-rate <n>', 'agent links and new connections admitted per second (reconnect storms are paced)', String(LINK_ADMISSION_RATE))
-    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; dnsNs: string[]; dnsSoaMname?: string; dnsHostmaster?: string; dnsAnswers: string; dnsNsid?: string; geoRules?: string; geoDatabase?: string }) => {
+    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; dnsNs: string[]; dnsSoaMname?: string; dnsHostmaster?: string; dnsAnswers: string; dnsNsid?: string; geoRules?: string; geoDatabase?: string; store?: string; serverId?: string }) => {
       if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together')
       if (opts.insecureHttp && opts.tlsCert) throw new Error('--insecure-http and --tls-cert exclude each other')
       const tls = opts.insecureHttp ? { mode: 'off' as const }
@@ -44,6 +46,7 @@ export function registerServer(program: Command): void {
           dnsNameServers: opts.dnsNs, dnsSoaMname: opts.dnsSoaMname, dnsHostmaster: opts.dnsHostmaster, dnsAnswers: answersPerQuery(opts.dnsAnswers), dnsNsid: opts.dnsNsid,
         } : {}),
         geoRules: opts.geoRules, geoDatabase: opts.geoDatabase,
+        storeUrl: opts.store ?? process.env.EDGEPLANE_STORE, serverId: opts.serverId,
       })
       process.stderr.write(`edgeplane server listening on ${srv.url} (admin token: ${srv.adminTokenPath}${srv.caFingerprint ? `; CA sha256 ${srv.caFingerprint}` : ''})\n`)
       if (srv.dns?.udp) process.stderr.write(`edgeplane dns serving zone ${opts.dnsZone} on ${srv.dns.udp.address}:${srv.dns.udp.port} (udp and tcp)\n`)

@@ -13,6 +13,7 @@ import type { WatchEvent, WatchEventType } from '../types.js'
 import { commitBatch, type PendingWrite } from './pg-batch.js'
 import { asStoreError } from './pg-errors.js'
 import { LogFollower, type FollowerLog } from './pg-follower.js'
+import { PgLeases } from './pg-leases.js'
 
 /** Writes one transaction takes at most; the rest go in the next. */
 const MAX_BATCH = 5000
@@ -34,12 +35,14 @@ export class PostgresBackend implements Backend {
   private follower: LogFollower | undefined
   private migrated: Promise<void> | undefined
   private closed = false
+  readonly leases: PgLeases
 
   constructor(readonly url: string, private readonly opts: PostgresOptions = {}) {
     this.pool = new pg.Pool(this.clientConfig(opts.poolSize ?? 10))
     // An idle connection that breaks (database restarted) is dropped by the pool; the next query
     // opens a new one. Without a listener the error would crash the process.
     this.pool.on('error', () => undefined)
+    this.leases = new PgLeases(this.pool, () => this.migrate())
   }
 
   private clientConfig(max?: number): pg.PoolConfig {

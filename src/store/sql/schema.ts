@@ -27,7 +27,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   DDL,
   // 2: leases (the controllers' leader, each node's link holder) for several servers on one database.
   [`CREATE TABLE IF NOT EXISTS ep_leases (
-     name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch BIGINT NOT NULL, expires_at BIGINT NOT NULL)`],
+     name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+     value TEXT NOT NULL DEFAULT '')`],
 ]
 
 export const SCHEMA_SQL = {
