@@ -257,10 +257,12 @@ async function main(): Promise<void> {
   }
 
   // Cold: scaled to zero; each allocation waits for a new instance (process start + readiness).
-  await apply(gameApp('cold', { slotsPerInstance: 1, warmPerSite: 0, maxPerSite: COLD + 1, defaultTtlSeconds: 3600 }))
+  // One app per allocation: a pool refills by its drain rate, so a second allocation of the same
+  // app would find the slot its first one made it warm.
   const coldLat: number[] = []
   for (let i = 0; i < COLD; i++) {
-    const r = await alloc('cold', 0, 30_000)
+    await apply(gameApp(`cold${i}`, { slotsPerInstance: 1, warmPerSite: 0, maxPerSite: 2, defaultTtlSeconds: 3600 }))
+    const r = await alloc(`cold${i}`, 0, 30_000)
     if (r.ok && r.start === 'cold') coldLat.push(r.ms)
   }
   coldLat.sort((a, b) => a - b)

@@ -25,10 +25,11 @@ export function registerSession(program: Command): void {
     .option('--location <lat,lon>', 'the user\'s location instead of an IP')
     .option('--ttl <seconds>', 'how long the session lasts')
     .option('--deadline <ms>', 'how long to wait for a slot (a cold start counts)')
+    .option('--max-distance-km <km>', 'only sites this close to the user (default: the app\'s sessions.maxDistanceKm)')
     .option('--idempotency-key <key>', 'a retry with the same key returns the same session')
     .option('--meta <k=v>', 'metadata (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (o: { app: string; clientIp?: string; location?: string; ttl?: string; deadline?: string; idempotencyKey?: string; meta: string[]; output: string }, c: Command) => {
+    .action(async (o: { app: string; clientIp?: string; location?: string; ttl?: string; deadline?: string; maxDistanceKm?: string; idempotencyKey?: string; meta: string[]; output: string }, c: Command) => {
       const flags = c.optsWithGlobals() as GlobalFlags
       const client = clientFrom(flags)
       const body: Record<string, unknown> = { app: o.app, namespace: flags.namespace ?? 'default' }
@@ -39,6 +40,7 @@ export function registerSession(program: Command): void {
       }
       if (o.ttl) body.ttlSeconds = Number(o.ttl)
       if (o.deadline) body.deadlineMs = Number(o.deadline)
+      if (o.maxDistanceKm) body.maxDistanceKm = Number(o.maxDistanceKm)
       if (o.idempotencyKey) body.idempotencyKey = o.idempotencyKey
       if (o.meta.length) body.metadata = parseLabels(o.meta)
       const v = (await client.http.request('POST', '/v1/sessions', body)) as View
