@@ -25,6 +25,7 @@ import { SiteGateway } from './gateway/gateway.js'
 import type { GatewayLimits } from './gateway/options.js'
 import { agentRegistry, serveMetrics } from './metrics.js'
 import type { Server } from 'node:http'
+import { NodeImages } from './images/node-images.js'
 
 export interface AgentOptions {
   server: string
@@ -48,6 +49,10 @@ export interface AgentOptions {
   /** Serve Prometheus /metrics on HOST:PORT. */
   metricsListen?: string
   gatewayLimits?: Partial<GatewayLimits>
+  /** Run the site's pull-through registry cache on HOST:PORT (the node's address). */
+  registryCache?: string
+  /** podman's global options for pre-pulls (a storage of its own, e.g. in tests). */
+  podmanArgs?: string[]
   clock?: Clock
   random?: () => number
   log?: Logger
@@ -139,6 +144,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let resolveSynced!: () => void
   const synced = new Promise<void>((r) => { resolveSynced = r })
   let link!: LinkClient
+  const images = new NodeImages({
+    dataDir: o.dataDir, clock, log, address, registryCache: o.registryCache, podmanArgs: o.podmanArgs,
+    onCacheState: (registryCache) => link?.send({ t: 'status', instances: [], registryCache }),
+    onPulls: (reports) => link?.send({ t: 'image-status', images: reports }),
+  })
+  images.start()
   const relay = new LogRelay((m) => link.send(m), (uid) => reconciler.logFileOf(uid))
   reporter = new StatusReporter({
     clock,
@@ -152,6 +163,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     desiredVersion: state.state.desired.version,
     agent: { version: VERSION, pid: process.pid, os: platform() },
     ...(gatewayState ? { gateway: gatewayState } : {}),
+    ...(images.cache ? { registryCache: images.cache.state } : {}),
   })
 
   let staleWarned = false
@@ -159,6 +171,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     switch (msg.t) {
       case 'welcome':
         reporter!.resendAll()
+        if (images.puller.reports().length) link.send({ t: 'image-status', images: images.puller.reports() })
+        return
+      case 'images':
+        images.apply(msg)
         return
       case 'desired': {
         const current = state.state.desired
@@ -259,6 +275,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       reporter!.stop()
       relay.closeAll()
       link.stop()
+      await images.stop()
       await http.close()
       if (opts.stopInstances) await reconciler.stopAll()
       else await reconciler.settled()

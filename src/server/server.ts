@@ -18,6 +18,7 @@ import { TokenService } from './auth/token-service.js'
 import { buildHttpApp } from './http/app.js'
 import { DesiredIndex } from './link/desired-index.js'
 import { LinkHub } from './link/hub.js'
+import { ImageDistribution } from './images/distribution.js'
 import { StatusWriter } from './link/status-writer.js'
 import { ServerMetrics } from './metrics.js'
 import { startCompactor } from './compactor.js'
@@ -66,6 +67,8 @@ export interface ServerOptions {
   geoRules?: string
   /** A MaxMind-format database (country or city); default the bundled CC0 country database. */
   geoDatabase?: string
+  /** The central registry site caches proxy (http://host:port or https://host:port). */
+  centralRegistry?: string
 }
 
 export interface RunningServer {
@@ -86,6 +89,8 @@ export interface RunningServer {
   /** The app controller's queue, for tests that wait for reconciles to settle. */
   controllers: { apps: AppController; nodes: NodeLifecycle; sites: SiteStatusController }
   statusWriter: StatusWriter
+  /** Image distribution (site caches, pre-pulls). */
+  images: ImageDistribution
   close(): Promise<void>
 }
 
@@ -141,11 +146,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const heartbeatSeconds = opts.heartbeatSeconds ?? 4
   const geo = createGeoLocator({ rulesFile: opts.geoRules, ...(opts.geoDatabase ? { mmdbFile: opts.geoDatabase } : {}) })
   let routing!: RoutingTable
-  const hub = new LinkHub({
+  let hub!: LinkHub
+  const images = new ImageDistribution({ log, centralRegistry: opts.centralRegistry, site: (name) => sites.get(undefined, name), send: (node, msg) => hub.sendTo(node, msg) })
+  hub = new LinkHub({
     store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
     routesFor: (site) => routing.siteRoutes(site), peerKey: ensurePeerKey(opts.dataDir),
     known: { site: (name) => sites.get(undefined, name), node: (name) => nodes.get(undefined, name) },
     onTraffic: (site, reports, interval) => routing.recordTraffic(site, reports, interval),
+    images,
   })
   routing = new RoutingTable({ apps, sites, nodes, instances, links: hub, geo, clock })
   routing.start()
@@ -163,6 +171,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // One capacity signal (DESIGN principle 6): the gateways' demand and load feed the scheduler.
     demand: (a) => (a.spec.traffic ? routing.demand.points(a.spec.traffic.host) : []),
     observed: (host) => routing.observed(host),
+    images,
   })
   const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
     // After a restart the fleet needs its backoff and its admission to come back: nodes from before are judged after that.
@@ -210,7 +219,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return {
     url, host: addr.address, port: addr.port, store, tokens, hub, app, adminTokenPath: admin.path, routing, dns, ca: tls?.ca, caFingerprint: tls?.caFingerprint,
     controllers: { apps: appController, nodes: nodeLifecycle, sites: siteStatus },
-    statusWriter,
+    statusWriter, images,
     async close() {
       stopLagWatch()
       if (closed) return

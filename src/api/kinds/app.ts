@@ -204,6 +204,8 @@ export const RolloutStatusSchema = Type.Object({
       startedAt: Type.Optional(Type.String()),
       readyAt: Type.Optional(Type.String()),
       message: Type.Optional(Type.String()),
+      /** The revision's image at this site (pre-distribution): the site starts only once it is present. */
+      image: Type.Optional(Type.Object({ state: StringEnum(['pulling', 'present', 'failed'] as const), message: Type.Optional(Type.String()) }, Strict)),
     }, Strict)),
   }, Strict)),
 }, Strict)
