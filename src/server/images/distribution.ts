@@ -168,6 +168,7 @@ export class ImageDistribution implements ImageAvailability {
       const via = parents.get(site)?.site
       let st: ImagePresence
       if (!sites.get(site)?.fetcher) st = { state: 'pulling', message: 'no node of the site is connected' }
+      else if (via && via !== site && reportOf(via, image)?.state === 'failed') st = { state: 'failed', message: `the cache of ${via} (the site's parent) could not fetch it: ${reportOf(via, image)!.message ?? 'no reason given'}` }
       else if (via && via !== site && reportOf(via, image)?.state !== 'present') st = { state: 'pulling', message: `waiting for the cache of ${via} (the site's parent) to hold it` }
       else {
         const r = reportOf(site, image)
