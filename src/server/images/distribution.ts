@@ -8,7 +8,8 @@
 // for every node of the site, and on that node), else its first connected node by name (through
 // the nearest central cache, which every node of a site without a cache pulls through). Tree order:
 // a site whose cache proxies a central site's cache is asked only once that central site holds the
-// image, so the central cache fetches from the center once, not once per edge site asking at once.
+// image (and a central site once the root cache does), so the root cache fetches from the center
+// once, not once per site asking at the same time.
 import type { Site } from '../../api/kinds/index.js'
 import type { HelloMessage, ImagePullReport, ImagesMessage, RegistryCacheState } from '../../api/link.js'
 import type { Logger } from '../../lib/log.js'
@@ -157,9 +158,8 @@ export class ImageDistribution implements ImageAvailability {
       set.add(image)
     }
     for (const perSite of this.wants.values()) for (const [site, images] of perSite) for (const image of images) {
-      add(site, image)
-      const via = parents.get(site)?.site
-      if (via) add(via, image)
+      // The site and its ancestors (edge → central → root: at most two above it).
+      for (let s: string | undefined = site, hops = 0; s && hops < 4; s = parents.get(s)?.site, hops++) add(s, image)
     }
     const states = new Map<string, ImagePresence>()
     const asked = new Map<string, string[]>()

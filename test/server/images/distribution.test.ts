@@ -1,7 +1,8 @@
 // The server's image distribution without sockets: the tree (central caches proxy the center, edge
 // caches the nearest central cache), what each node is told, tree order (an edge site is asked once
 // its central parent holds the image), per-site states from the fetching node's reports, a cache
-// that is not on its node's address ignored, a cache lost, and wishes withdrawn.
+// that is not on its node's address ignored, a cache lost, and wishes withdrawn. ash's is the root
+// cache (the first central one by name): fra's proxies it.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ImagesMessage } from '../../../src/api/link.js'
@@ -36,11 +37,12 @@ function setup() {
   return { d, sent, warnings }
 }
 
-test('the tree: central caches proxy the center, edge caches the nearest central cache; every node pulls through its site\'s cache', async () => {
+test('the tree: the root central cache proxies the center, the other central caches the root, edge caches the nearest central cache; every node pulls through its site\'s cache', async () => {
   const { sent, warnings } = setup()
   await flush()
   const doc = (n: string) => { const { version: _v, t: _t, ...rest } = sent.get(n)!; return rest }
-  assert.deepEqual(doc('fra-1'), { central: CENTER, mirror: '10.1.0.1:5001', parent: CENTER, pull: [] })
+  assert.deepEqual(doc('ash-1'), { central: CENTER, mirror: '10.2.0.1:5001', parent: CENTER, pull: [] })
+  assert.deepEqual(doc('fra-1'), { central: CENTER, mirror: '10.1.0.1:5001', parent: 'http://10.2.0.1:5001', pull: [] })
   assert.deepEqual(doc('paris-1'), { central: CENTER, mirror: '10.3.0.1:5001', parent: 'http://10.1.0.1:5001', pull: [] })
   assert.deepEqual(doc('paris-2'), { central: CENTER, mirror: '10.3.0.1:5001', pull: [] }, 'a node without a cache only pulls through its site\'s')
   assert.deepEqual(doc('nyc-1'), { central: CENTER, mirror: '10.4.0.1:5001', parent: 'http://10.2.0.1:5001', pull: [] })
@@ -48,17 +50,24 @@ test('the tree: central caches proxy the center, edge caches the nearest central
   assert.equal(warnings.length, 1)
   // Pure tree: no central cache at all → the center; a central site never proxies another.
   assert.deepEqual(parentOf({ name: 'x', tier: 'edge' }, [], CENTER), { url: CENTER })
-  assert.deepEqual(parentOf({ name: 'c', tier: 'central', cache: 'h:1' }, [{ name: 'd', tier: 'central', cache: 'h:2' }], CENTER), { url: CENTER })
+  const centrals = [{ name: 'c', tier: 'central' as const, cache: 'h:1' }, { name: 'd', tier: 'central' as const, cache: 'h:2' }]
+  assert.deepEqual(parentOf(centrals[0], centrals, CENTER), { url: CENTER }, 'the root')
+  assert.deepEqual(parentOf(centrals[1], centrals, CENTER), { url: 'http://h:1', site: 'c' })
   assert.throws(() => new ImageDistribution({ log: {} as never, centralRegistry: 'registry.test:5000', site: () => undefined, send: () => true }), /use http:\/\/HOST:PORT/)
 })
 
-test('tree order: an edge site is asked once its central parent holds the image; states come from the fetching node', async () => {
+test('tree order: the root first, then a central site, then an edge site below it; states come from the fetching node', async () => {
   const { d, sent } = setup()
   const changes: string[] = []
   d.onChange((s) => changes.push(s))
   d.want('default/app', new Map([['paris', [IMG]], ['tokyo', [IMG]]]))
   await flush()
-  assert.deepEqual(sent.get('fra-1')!.pull, [IMG], 'the central parent warms first')
+  assert.deepEqual(sent.get('ash-1')!.pull, [IMG], 'the root warms first')
+  assert.deepEqual(sent.get('fra-1')!.pull, [])
+  assert.match(d.state('fra', IMG)!.message!, /waiting for the cache of ash/)
+  d.imageStatus('ash-1', [{ image: IMG, state: 'present' }])
+  await flush()
+  assert.deepEqual(sent.get('fra-1')!.pull, [IMG], 'then the central parent of paris')
   assert.deepEqual(sent.get('paris-1')!.pull, [])
   assert.deepEqual(sent.get('tokyo-1')!.pull, [], 'a site without a cache pulls through its parent: after it too')
   assert.match(d.state('paris', IMG)!.message!, /waiting for the cache of fra/)
