@@ -18,6 +18,7 @@ import { LocalState } from './local-state.js'
 import { LogRelay } from './log-relay.js'
 import { Reconciler } from './reconciler.js'
 import { ProcessDriver } from './runtime/process-driver.js'
+import { ContainerDriver, type ContainerDriverOptions } from './runtime/container/container-driver.js'
 import { PortAllocator } from './runtime/ports.js'
 import { StatusReporter } from './status-reporter.js'
 import { AgentGatewayTable } from './gateway-table.js'
@@ -53,6 +54,8 @@ export interface AgentOptions {
   registryCache?: string
   /** podman's global options for pre-pulls (a storage of its own, e.g. in tests). */
   podmanArgs?: string[]
+  /** The container runtime's settings (podman binary, where images are pulled from). */
+  containers?: Omit<ContainerDriverOptions, 'clock' | 'node'>
   clock?: Clock
   random?: () => number
   log?: Logger
@@ -95,9 +98,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
   const ports = new PortAllocator({ host: address, ...(o.portRange ?? {}) })
   const driver = new ProcessDriver({ clock })
+  let containers: ContainerDriver | undefined
+  // Made on the first container instance: a node that runs none never needs podman.
+  const containerDriver = () => (containers ??= new ContainerDriver({ clock, node, ...o.containers }))
   let reporter: StatusReporter | undefined
   const reconciler = new Reconciler({
-    state, driver, ports, clock, log, node, site: o.site.name, address, logDir,
+    state, driver, containerDriver, ports, clock, log, node, site: o.site.name, address, logDir,
     maxLogBytes: o.maxLogBytes ?? 10 * 1024 * 1024, baseDir: o.baseDir ?? process.cwd(),
     onStatus: (uid) => { reporter?.changed(uid); scheduleTableRefresh() },
   })
