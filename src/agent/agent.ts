@@ -18,6 +18,7 @@ import { LocalState } from './local-state.js'
 import { LogRelay } from './log-relay.js'
 import { Reconciler } from './reconciler.js'
 import { ProcessDriver } from './runtime/process-driver.js'
+import { ContainerDriver, type ContainerDriverOptions } from './runtime/container/container-driver.js'
 import { PortAllocator } from './runtime/ports.js'
 import { StatusReporter } from './status-reporter.js'
 import { AgentGatewayTable } from './gateway-table.js'
@@ -25,6 +26,7 @@ import { SiteGateway } from './gateway/gateway.js'
 import type { GatewayLimits } from './gateway/options.js'
 import { agentRegistry, serveMetrics } from './metrics.js'
 import type { Server } from 'node:http'
+import { NodeImages } from './images/node-images.js'
 
 export interface AgentOptions {
   server: string
@@ -48,6 +50,12 @@ export interface AgentOptions {
   /** Serve Prometheus /metrics on HOST:PORT. */
   metricsListen?: string
   gatewayLimits?: Partial<GatewayLimits>
+  /** Run the site's pull-through registry cache on HOST:PORT (the node's address). */
+  registryCache?: string
+  /** podman's global options for pre-pulls (a storage of its own, e.g. in tests). */
+  podmanArgs?: string[]
+  /** The container runtime's settings (podman binary, where images are pulled from). */
+  containers?: Omit<ContainerDriverOptions, 'clock' | 'node'>
   clock?: Clock
   random?: () => number
   log?: Logger
@@ -90,9 +98,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
   const ports = new PortAllocator({ host: address, ...(o.portRange ?? {}) })
   const driver = new ProcessDriver({ clock })
+  let containers: ContainerDriver | undefined
+  // Made on the first container instance: a node that runs none never needs podman.
+  const containerDriver = () => (containers ??= new ContainerDriver({ clock, node, ...o.containers }))
   let reporter: StatusReporter | undefined
   const reconciler = new Reconciler({
-    state, driver, ports, clock, log, node, site: o.site.name, address, logDir,
+    state, driver, containerDriver, ports, clock, log, node, site: o.site.name, address, logDir,
     maxLogBytes: o.maxLogBytes ?? 10 * 1024 * 1024, baseDir: o.baseDir ?? process.cwd(),
     onStatus: (uid) => { reporter?.changed(uid); scheduleTableRefresh() },
   })
@@ -142,6 +153,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let resolveSynced!: () => void
   const synced = new Promise<void>((r) => { resolveSynced = r })
   let link!: LinkClient
+  const images = new NodeImages({
+    dataDir: o.dataDir, clock, log, address, registryCache: o.registryCache, podmanArgs: o.podmanArgs,
+    onCacheState: (registryCache) => link?.send({ t: 'status', instances: [], registryCache }),
+    onPulls: (reports) => link?.send({ t: 'image-status', images: reports }),
+  })
+  images.start()
   const relay = new LogRelay((m) => link.send(m), (uid) => reconciler.logFileOf(uid))
   reporter = new StatusReporter({
     clock,
@@ -155,6 +172,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     desiredVersion: state.state.desired.version,
     agent: { version: VERSION, pid: process.pid, os: platform() },
     ...(gatewayState ? { gateway: gatewayState } : {}),
+    ...(images.cache ? { registryCache: images.cache.state } : {}),
   })
 
   let staleWarned = false
@@ -162,6 +180,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     switch (msg.t) {
       case 'welcome':
         reporter!.resendAll()
+        if (images.puller.reports().length) link.send({ t: 'image-status', images: images.puller.reports() })
+        return
+      case 'images':
+        images.apply(msg)
         return
       case 'desired': {
         const current = state.state.desired
@@ -262,6 +284,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       reporter!.stop()
       relay.closeAll()
       link.stop()
+      await images.stop()
       await http.close()
       if (opts.stopInstances) await reconciler.stopAll()
       else await reconciler.settled()

@@ -7,7 +7,7 @@ import type { Clock } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
 import { capLogFile } from './runtime/log-files.js'
 import type { PortAllocator } from './runtime/ports.js'
-import type { RuntimeDriver } from './runtime/driver.js'
+import { StartFailure, type RuntimeDriver } from './runtime/driver.js'
 import { InstanceSupervisor, type SupervisorStatus } from './supervisor/instance-supervisor.js'
 import { diffInstances } from './diff.js'
 import { endpointsOf, instanceEnv } from './instance-env.js'
@@ -17,6 +17,8 @@ import type { RestartBackoff } from './supervisor/backoff.js'
 export interface ReconcilerOptions {
   state: LocalState
   driver: RuntimeDriver
+  /** The driver of runtime: container templates (made when first needed). */
+  containerDriver?: () => RuntimeDriver
   ports: PortAllocator
   clock: Clock
   log: Logger
@@ -76,10 +78,14 @@ export class Reconciler {
     st.running[d.uid] = { ...(record?.handle ? { handle: record.handle } : {}), ports, restarts: record?.restarts ?? 0 }
     this.o.state.save()
     const env = instanceEnv(d, { address: this.o.address, node: this.o.node, site: this.o.site, ports })
+    const container = d.template.runtime === 'container'
     const sup = new InstanceSupervisor({
-      driver: this.o.driver,
+      driver: container ? this.o.containerDriver?.() ?? noContainers : this.o.driver,
       clock: this.o.clock,
-      spec: { id: `${d.namespace}/${d.name}`, template: d.template, env, cwd: resolve(this.o.baseDir, d.template.workingDir ?? '.'), logFile },
+      spec: {
+        id: `${d.namespace}/${d.name}`, template: d.template, env, uid: d.uid, host: this.o.address, ports, logFile,
+        cwd: container ? this.o.baseDir : resolve(this.o.baseDir, d.template.workingDir ?? '.'),
+      },
       host: this.o.address,
       ports,
       handle: record?.handle,
@@ -161,6 +167,15 @@ export class Reconciler {
     await this.apply([])
     await this.settled()
   }
+}
+
+/** Stands in when the agent runs no container runtime: every start fails with a clear reason. */
+const noContainers: RuntimeDriver = {
+  name: 'container',
+  start: async () => { throw new StartFailure('RuntimeUnavailable', 'this agent runs no container runtime (podman not found)') },
+  isAlive: () => false,
+  onExit: (_h, cb) => { queueMicrotask(() => cb({ code: null, signal: null })); return () => {} },
+  stop: async () => {},
 }
 
 function toReport(uid: string, s: SupervisorStatus, endpoints: Record<string, string>): InstanceReport {

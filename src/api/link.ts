@@ -103,6 +103,23 @@ export const TrafficReportSchema = Type.Object({
 }, Strict)
 export type TrafficReportMessage = Static<typeof TrafficReportSchema>
 
+/** The site-local pull-through registry cache an agent runs (started with --registry-cache). */
+export const RegistryCacheStateSchema = Type.Object({
+  /** host:port it serves on; the host must be the node's address (the server checks). */
+  address: Type.String({ minLength: 1, maxLength: 300 }),
+  healthy: Type.Boolean(),
+  message: Type.Optional(Type.String({ maxLength: 1024 })),
+}, Strict)
+export type RegistryCacheState = Static<typeof RegistryCacheStateSchema>
+
+export const IMAGE_PULL_STATES = ['pulling', 'present', 'failed'] as const
+export const ImagePullReportSchema = Type.Object({
+  image: Type.String({ minLength: 1, maxLength: 512 }),
+  state: StringEnum(IMAGE_PULL_STATES),
+  message: Type.Optional(Type.String({ maxLength: 1024 })),
+}, Strict)
+export type ImagePullReport = Static<typeof ImagePullReportSchema>
+
 const HelloSchema = Type.Object({
   t: Type.Literal('hello'),
   node: Type.String({ minLength: 1 }),
@@ -113,6 +130,7 @@ const HelloSchema = Type.Object({
   desiredVersion: Type.Integer({ minimum: 0 }),
   agent: Type.Object({ version: Type.String(), pid: Type.Integer(), os: Type.Optional(Type.String()) }, Strict),
   gateway: Type.Optional(GatewayStateSchema),
+  registryCache: Type.Optional(RegistryCacheStateSchema),
 }, Strict)
 
 const AckSchema = Type.Object({ t: Type.Literal('ack'), version: Type.Integer({ minimum: 0 }) }, Strict)
@@ -124,6 +142,13 @@ const StatusSchema = Type.Object({
   /** Reports that could not be sent while offline and were folded into a count. */
   dropped: Type.Optional(Type.Integer({ minimum: 0 })),
   gateway: Type.Optional(GatewayStateSchema),
+  registryCache: Type.Optional(RegistryCacheStateSchema),
+}, Strict)
+
+/** Where the node's pre-pulls stand (every image the last "images" message asked for), whole each time. */
+const ImageStatusSchema = Type.Object({
+  t: Type.Literal('image-status'),
+  images: Type.Array(ImagePullReportSchema, { maxItems: 1000 }),
 }, Strict)
 
 /** What the site gateway saw since the last report: the input for load-aware routing and demand. */
@@ -144,7 +169,7 @@ const LogDataSchema = Type.Object({
 /** The agent cannot apply a delta (its version is not the delta's base): send from `version`. */
 const ResyncSchema = Type.Object({ t: Type.Literal('resync'), version: Type.Integer({ minimum: 0 }) }, Strict)
 
-export const AgentMessageSchema = Type.Union([HelloSchema, AckSchema, StatusSchema, LogDataSchema, ResyncSchema, TrafficSchema])
+export const AgentMessageSchema = Type.Union([HelloSchema, AckSchema, StatusSchema, LogDataSchema, ResyncSchema, TrafficSchema, ImageStatusSchema])
 export type AgentMessage = Static<typeof AgentMessageSchema>
 export type HelloMessage = Static<typeof HelloSchema>
 
@@ -185,7 +210,26 @@ const RoutesSchema = Type.Object({
 }, Strict)
 export type RoutesMessage = Static<typeof RoutesSchema>
 
-export const ServerMessageSchema = Type.Union([WelcomeSchema, DesiredSchema, LogOpenSchema, LogCloseSchema, RoutesSchema])
+/**
+ * Image distribution for this node, whole each time (small, changes rarely): the central registry
+ * that site caches mirror, the site's cache to pull through (every node), the parent the node's own
+ * cache proxies (the cache node only: the central registry or a central site's cache), and the
+ * images to have present before a rollout reaches the site (pre-distribution).
+ */
+const ImagesSchema = Type.Object({
+  t: Type.Literal('images'),
+  version: Type.Integer({ minimum: 0 }),
+  /** The central registry (http://host:port or https://…; its host:port is the registry part of image references). */
+  central: Type.Optional(Type.String({ pattern: '^https?://[^/]+$', maxLength: 300 })),
+  /** host:port of the site's cache: pulls of central images go through it. */
+  mirror: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+  /** For the node running the site cache: the URL it proxies (http://host:port). */
+  parent: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 300 })),
+  pull: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 1000 }),
+}, Strict)
+export type ImagesMessage = Static<typeof ImagesSchema>
+
+export const ServerMessageSchema = Type.Union([WelcomeSchema, DesiredSchema, LogOpenSchema, LogCloseSchema, RoutesSchema, ImagesSchema])
 export type ServerMessage = Static<typeof ServerMessageSchema>
 export type DesiredMessage = Static<typeof DesiredSchema>
 
@@ -195,8 +239,8 @@ type Validator = ReturnType<typeof Compile<TSchema>>
 function byType(variants: TSchema[]): Map<string, Validator> {
   return new Map(variants.map((s) => [(s as unknown as { properties: { t: { const: string } } }).properties.t.const, Compile(s)]))
 }
-const agentValidators = byType([HelloSchema, AckSchema, StatusSchema, LogDataSchema, ResyncSchema, TrafficSchema])
-const serverValidators = byType([WelcomeSchema, DesiredSchema, LogOpenSchema, LogCloseSchema, RoutesSchema])
+const agentValidators = byType([HelloSchema, AckSchema, StatusSchema, LogDataSchema, ResyncSchema, TrafficSchema, ImageStatusSchema])
+const serverValidators = byType([WelcomeSchema, DesiredSchema, LogOpenSchema, LogCloseSchema, RoutesSchema, ImagesSchema])
 
 /** Parses and checks one frame; returns an error string naming the problem instead of throwing. */
 export function decodeAgentMessage(data: string): AgentMessage | string {

@@ -24,6 +24,7 @@ import type { EventRecorder } from './events.js'
 import { WorkQueue, type ReconcileResult } from './runtime/work-queue.js'
 import { isNodeReady, requestOf } from './snapshot.js'
 import { advanceRollout, defaultStrategy, type RolloutStep, type SiteObservation } from './rollout/progress.js'
+import { observeImages, predistribute, templateImage, type ImageAvailability } from './rollout/predistribution.js'
 import { planReplacements, occupants, unavailableBudget, REPLACES_ANNOTATION, type SiteInstance } from './app/replace.js'
 import { Revisions } from './app/revisions.js'
 import { NodeRoom } from './app/node-room.js'
@@ -63,6 +64,8 @@ export interface AppControllerOptions {
   observed?: (host: string) => Observed
   /** The random part of a new instance's name (default: 8 random hex digits). */
   nameSuffix?: () => string
+  /** Image distribution: a rollout's next wave fetches the new image while the current one soaks, and starts once it is there. */
+  images?: ImageAvailability
 }
 
 export interface PoolPlanner {
@@ -154,6 +157,10 @@ export class AppController {
       }
     })
     const all = () => { for (const a of apps.list()) this.fullReconcile(keyOfApp(a.metadata.namespace!, a.metadata.name)) }
+    // A site's image arrived (or failed): the rollouts under way look again.
+    this.o.images?.onChange(() => {
+      for (const a of apps.list()) if (a.status?.rollout?.phase === 'Progressing' || a.status?.rollout?.phase === 'Paused') this.fullReconcile(keyOfApp(a.metadata.namespace!, a.metadata.name))
+    })
     sites.on((ev, prev) => { if (ev.type !== 'MODIFIED' || !deepEqual(prev?.spec, ev.object.spec) || !deepEqual(prev?.metadata.labels, ev.object.metadata.labels)) all() })
     nodes.on((ev, prev) => {
       const n = ev.object
@@ -200,6 +207,7 @@ export class AppController {
     const mine = this.instancesOf(key)
     if (!app) {
       this.changes.forget(key)
+      this.o.images?.want(key, new Map())
       for (const i of mine) await this.deleteInstance(i)
       await this.revisions?.deleteAll(ns, name)
       this.preemptions.forget(key)
@@ -255,12 +263,15 @@ export class AppController {
     for (const i of mine) if (!inProgress.has(i.metadata.name) && !removed.has(i.metadata.name) && !lost.has(i.metadata.name)) desired.set(i.spec.site, (desired.get(i.spec.site) ?? 0) + 1)
     for (const p of plan.place) desired.set(p.site, (desired.get(p.site) ?? 0) + 1)
 
-    // 2. The rollout step: which revision each site is driven to.
+    // 2. The rollout step: which revision each site is driven to (a wave's sites start once they hold the image).
+    const image = this.o.images && lastGood && lastGood !== revision ? templateImage(app.spec.template) : undefined
+    const observed = this.observe(app, mine.filter((i) => !untouched(i)), desired)
     const rolloutInput = {
       revision, lastGood, strategy, paused: !!app.spec.paused, now: this.o.clock.now(),
-      sites: this.observe(app, mine.filter((i) => !untouched(i)), desired),
+      sites: image ? observeImages(observed, this.o.images!, image) : observed,
     }
     const step = advanceRollout(app.status?.rollout, rolloutInput)
+    if (this.o.images) for (const e of predistribute(this.o.images, key, app.status?.rollout, step.status, image)) this.o.events.record(app, e.type, e.reason, e.message)
     // Whether the rollout would move again from what this reconcile writes (a wave done starts the
     // next): then the next reconcile follows at once. Per-site progress of a first deployment, which
     // changes with every readiness burst, moves nothing further.

@@ -19,6 +19,7 @@ import { TokenService } from './auth/token-service.js'
 import { buildHttpApp } from './http/app.js'
 import { DesiredIndex } from './link/desired-index.js'
 import { LinkHub } from './link/hub.js'
+import { ImageDistribution } from './images/distribution.js'
 import { StatusWriter } from './link/status-writer.js'
 import { ServerMetrics } from './metrics.js'
 import { startCompactor } from './compactor.js'
@@ -79,6 +80,8 @@ export interface ServerOptions {
   storeUrl?: string
   /** This server's id among the servers sharing a database (default host-pid-random). */
   serverId?: string
+  /** The central registry site caches proxy (http://host:port or https://host:port). */
+  centralRegistry?: string
 }
 
 export interface RunningServer {
@@ -99,6 +102,8 @@ export interface RunningServer {
   /** The app controller's queue, for tests that wait for reconciles to settle. */
   controllers: { apps: AppController; nodes: NodeLifecycle; sites: SiteStatusController }
   statusWriter: StatusWriter
+  /** Image distribution (site caches, pre-pulls). */
+  images: ImageDistribution
   close(): Promise<void>
 }
 
@@ -154,11 +159,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const heartbeatSeconds = opts.heartbeatSeconds ?? 4
   const geo = createGeoLocator({ rulesFile: opts.geoRules, ...(opts.geoDatabase ? { mmdbFile: opts.geoDatabase } : {}) })
   let routing!: RoutingTable
-  const hub = new LinkHub({
+  let hub!: LinkHub
+  const images = new ImageDistribution({ log, centralRegistry: opts.centralRegistry, site: (name) => sites.get(undefined, name), send: (node, msg) => hub.sendTo(node, msg) })
+  hub = new LinkHub({
     store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
     routesFor: (site) => routing.siteRoutes(site), peerKey: ensurePeerKey(opts.dataDir),
     known: { site: (name) => sites.get(undefined, name), node: (name) => nodes.get(undefined, name) },
     onTraffic: (site, reports, interval) => routing.recordTraffic(site, reports, interval),
+    images,
   })
   // Several servers on one database: shared link presence, controllers on the elected leader only.
   const replication = startReplication({ store, hub, clock, log, server: opts.serverId })
@@ -185,6 +193,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // One capacity signal (DESIGN principle 6): the gateways' demand and load feed the scheduler.
       demand: (a) => (a.spec.traffic ? routing.demand.points(a.spec.traffic.host) : []),
       observed: (host) => routing.observed(host),
+      images,
     })
     nodeLifecycle = new NodeLifecycle({ store: cstore, clock, log, events, nodes, instances, links, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
       // After a restart the fleet needs its backoff and its admission to come back: nodes from before are judged after that.
@@ -235,7 +244,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return {
     url, host: addr.address, port: addr.port, store, tokens, hub, app, adminTokenPath: admin.path, routing, dns, ca: tls?.ca, caFingerprint: tls?.caFingerprint,
     get controllers() { return { apps: appController, nodes: nodeLifecycle, sites: siteStatus } },
-    statusWriter,
+    statusWriter, images,
     async close() {
       stopLagWatch()
       if (closed) return

@@ -6,7 +6,7 @@
 // link: partitions (closed or silent), death (closed or silent), latency and loss of what it sends.
 import type { SecureContext } from 'node:tls'
 import WebSocket from 'ws'
-import type { AgentMessage, DesiredInstance, DesiredMessage, HelloMessage, InstanceReport, ServerMessage, SiteRegistration } from '../api/link.js'
+import type { AgentMessage, DesiredInstance, DesiredMessage, HelloMessage, ImagePullReport, ImagesMessage, InstanceReport, ServerMessage, SiteRegistration } from '../api/link.js'
 import type { InstancePhase } from '../api/kinds/index.js'
 import type { TimerHandle } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
@@ -31,10 +31,13 @@ export interface FleetCounters {
   /** Outgoing messages and pongs lost to injected loss, silence or death. */
   dropped: number
   routes: number
+  /** Hollow pre-pulls done, and the copies of an image they took from the central registry itself (a cache's miss costs its parent 2: distribution fetches it twice). */
+  imagePulls: number
+  centerCopies: number
 }
 
 export function newCounters(): FleetCounters {
-  return { linkUps: 0, linkDowns: 0, acks: 0, resyncs: 0, instancesStarted: 0, instancesStopped: 0, instanceRestarts: 0, messagesIn: 0, messagesOut: 0, dropped: 0, routes: 0 }
+  return { linkUps: 0, linkDowns: 0, acks: 0, resyncs: 0, instancesStarted: 0, instancesStopped: 0, instanceRestarts: 0, messagesIn: 0, messagesOut: 0, dropped: 0, routes: 0, imagePulls: 0, centerCopies: 0 }
 }
 
 export interface HollowRuntime {
@@ -42,6 +45,10 @@ export interface HollowRuntime {
   startDelayMs: number
   /** From Running to ready. */
   readyDelayMs: number
+  /** A hollow pre-pull takes this long (default 1 s). */
+  pullDelayMs?: number
+  /** Each node advertises a healthy site cache on its address (port 5000). */
+  registryCache?: boolean
 }
 
 export interface HollowNodeOptions {
@@ -185,6 +192,7 @@ export class HollowNode {
       labels: { hollow: 'true' }, desiredVersion: this.version,
       agent: { version: VERSION, pid: process.pid, os: 'hollow' },
       ...(this.o.gateway ? { gateway: { address: this.o.gateway, healthy: true } } : {}),
+      ...(this.o.runtime.registryCache ? { registryCache: { address: `${this.o.spec.address}:5000`, healthy: true } } : {}),
     }
   }
 
@@ -225,8 +233,36 @@ export class HollowNode {
         return
       case 'log-close':
         return
+      case 'images':
+        this.onImages(msg)
     }
   }
+
+  /**
+   * Hollow pre-pulls: each image asked for is "pulling", then "present" after pullDelayMs. Where it
+   * would have come from is counted: a copy from the central registry itself (2 for a cache's miss).
+   */
+  private onImages(msg: ImagesMessage): void {
+    const want = new Set(msg.pull)
+    for (const image of this.pulls.keys()) if (!want.has(image)) this.pulls.delete(image)
+    const report = () => this.send({ t: 'image-status', images: [...this.pulls.values()] })
+    for (const image of want) {
+      if (this.pulls.has(image)) continue
+      this.pulls.set(image, { image, state: 'pulling' })
+      this.clock.setTimeout(() => {
+        if (this.pulls.get(image)?.state !== 'pulling') return
+        this.pulls.set(image, { image, state: 'present' })
+        this.o.counters.imagePulls++
+        const cache = this.o.runtime.registryCache
+        const source = cache ? msg.parent : msg.mirror ?? msg.central
+        if (source && msg.central && source.replace(/^https?:\/\//, '') === msg.central.replace(/^https?:\/\//, '')) this.o.counters.centerCopies += cache ? 2 : 1
+        report()
+      }, this.o.runtime.pullDelayMs ?? 1000)
+    }
+    report()
+  }
+
+  private pulls = new Map<string, ImagePullReport>()
 
   private onDesired(msg: DesiredMessage): void {
     if (msg.version < this.version) {

@@ -15,10 +15,10 @@ export const log = createLogger('test', 'silent')
 
 export interface SimSetup { srv: RunningServer; fleet: Fleet; admin: string }
 
-export async function simSetup(t: TestContext, fleetOpts: Partial<FleetOptions> & { sites: number }): Promise<SimSetup> {
+export async function simSetup(t: TestContext, fleetOpts: Partial<FleetOptions> & { sites: number }, serverOpts: { centralRegistry?: string } = {}): Promise<SimSetup> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ep-sim-test-'))
   const store = openStore({ driver: 'memory' })
-  const srv = await startServer({ dataDir, store, log, listen: '127.0.0.1:0', tls: { mode: 'auto' }, heartbeatSeconds: 1, nodeGraceSeconds: 3 })
+  const srv = await startServer({ dataDir, store, log, listen: '127.0.0.1:0', tls: { mode: 'auto' }, heartbeatSeconds: 1, nodeGraceSeconds: 3, ...serverOpts })
   const { token } = await srv.tokens.createJoinToken({ maxUses: 1000 })
   let fleet: Fleet | undefined
   t.after(async () => {

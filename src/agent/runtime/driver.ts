@@ -11,6 +11,8 @@ export interface InstanceHandle {
   startTime: number
   startedAt: string
   logFile: string
+  /** Container runtime: the container id (pid and startTime are then its conmon's, which outlives the agent). */
+  container?: string
 }
 
 export interface StartSpec {
@@ -20,11 +22,26 @@ export interface StartSpec {
   env: Record<string, string>
   cwd: string
   logFile: string
+  /** The instance uid: containers carry it as a label, so a restarted agent finds them. */
+  uid?: string
+  /** The node address and the host ports allocated per port name (containers publish them). */
+  host?: string
+  ports?: Record<string, number>
 }
 
 export interface ExitInfo {
   code: number | null
   signal: string | null
+  /** Set when the runtime knows more than the code, e.g. OOMKilled (memory limit). */
+  reason?: string
+  message?: string
+}
+
+/** A start failure with a status reason (ErrImagePull, ImageNotFound, …); others report StartError. */
+export class StartFailure extends Error {
+  constructor(readonly reason: string, message: string) {
+    super(message)
+  }
 }
 
 export interface RuntimeDriver {

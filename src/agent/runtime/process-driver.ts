@@ -45,6 +45,7 @@ export class ProcessDriver implements RuntimeDriver {
 
   async start(spec: StartSpec): Promise<InstanceHandle> {
     const { command, args = [] } = spec.template
+    if (!command) throw new Error('a process template needs a command')
     const env = { ...spec.env }
     if (env.PATH === undefined && process.env.PATH !== undefined) env.PATH = process.env.PATH
     // spawn reports a missing cwd as "spawn <command> ENOENT", which blames the command: check first.

@@ -3,7 +3,7 @@
 // (principle 5): only stop() ends it. All timers go through the injected Clock (principle 9).
 import type { Clock, TimerHandle } from '../../lib/clock.js'
 import type { Probe } from '../../api/kinds/index.js'
-import type { ExitInfo, InstanceHandle, RuntimeDriver, StartSpec } from '../runtime/driver.js'
+import { StartFailure, type ExitInfo, type InstanceHandle, type RuntimeDriver, type StartSpec } from '../runtime/driver.js'
 import { ProbeWorker, type ProbeState } from '../probes/probe-worker.js'
 import type { ProbeRunner } from '../probes/probe.js'
 import { DEFAULT_RESTART_BACKOFF, restartDelay, type RestartBackoff } from './backoff.js'
@@ -19,7 +19,7 @@ export interface SupervisorStatus {
   /** Exit code of the last process that ended (null: killed by a signal, or adopted so unknown). */
   exitCode?: number | null
   message?: string
-  /** Started, Adopted, StartError, Completed, Error, Killed, Exited, LivenessFailed, Stopped. */
+  /** Started, Adopted, StartError, Completed, Error, Killed, Exited, LivenessFailed, Stopped; containers: OOMKilled, ErrImagePull, ImageNotFound, … */
   reason?: string
 }
 
@@ -150,7 +150,7 @@ export class InstanceSupervisor {
     try {
       handle = await this.opts.driver.start(this.opts.spec)
     } catch (err) {
-      if (!this.stopRequested) this.failed({ reason: 'StartError', message: (err as Error).message })
+      if (!this.stopRequested) this.failed({ reason: err instanceof StartFailure ? err.reason : 'StartError', message: (err as Error).message })
       return
     }
     if (this.stopRequested) {
@@ -245,6 +245,7 @@ export class InstanceSupervisor {
 }
 
 function describeExit(info: ExitInfo): Ending {
+  if (info.reason) return { reason: info.reason, message: info.message ?? `exited with code ${info.code}`, exitCode: info.code }
   if (info.code === 0) return { reason: 'Completed', message: 'exited with code 0', exitCode: 0 }
   if (info.code !== null) return { reason: 'Error', message: `exited with code ${info.code}`, exitCode: info.code }
   if (info.signal) return { reason: 'Killed', message: `killed by ${info.signal}`, exitCode: null }

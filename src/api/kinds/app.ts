@@ -1,9 +1,18 @@
-import { Type, StringEnum, Strict, ResourcesSchema, ConditionSchema, StringMap, envelope, type Static } from './common.js'
+import { Type, StringEnum, Strict, Quantity, ConditionSchema, StringMap, envelope, type Static } from './common.js'
 import { TIERS } from './site.js'
 import type { ObjectMeta } from '../meta.js'
 import type { Cause } from '../errors.js'
 
 export const PORT_NAME_PATTERN = '^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$'
+
+export const RUNTIMES = ['process', 'container'] as const
+
+const TemplateResourcesSchema = Type.Object({
+  cpu: Type.Optional(Quantity),
+  memory: Type.Optional(Quantity),
+  /** container only: the most processes/threads it may have. */
+  pids: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+}, Strict)
 
 const ProbeSchema = Type.Object({
   http: Type.Optional(Type.Object({
@@ -19,16 +28,31 @@ const ProbeSchema = Type.Object({
 }, Strict)
 
 export const TemplateSchema = Type.Object({
-  runtime: StringEnum(['process'] as const, { default: 'process' }),
-  command: Type.String({ minLength: 1 }),
+  runtime: StringEnum(RUNTIMES, { default: 'process' }),
+  /** container: an OCI image, tag or @sha256 digest (a tag is pinned to a digest in the Revision). */
+  image: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  /** process: the program (required); container: overrides the image ENTRYPOINT. */
+  command: Type.Optional(Type.String({ minLength: 1 })),
+  /** container: replaces the image CMD. */
   args: Type.Optional(Type.Array(Type.String())),
   env: Type.Optional(StringMap),
-  workingDir: Type.Optional(Type.String({ description: 'relative paths resolve against the agent\'s working directory' })),
+  workingDir: Type.Optional(Type.String({ description: 'process: relative paths resolve against the agent\'s working directory; container: a path in the image' })),
   ports: Type.Optional(Type.Array(Type.Object({
     name: Type.String({ pattern: PORT_NAME_PATTERN }),
     protocol: StringEnum(['tcp', 'udp'] as const, { default: 'tcp' }),
+    /** container only: the agent-allocated host port is published to this port (else host networking). */
+    containerPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   }, Strict), { maxItems: 16 })),
-  resources: Type.Optional(ResourcesSchema),
+  /** Placement for both runtimes; enforced as limits for containers (memory, cpu quota, pids). */
+  resources: Type.Optional(TemplateResourcesSchema),
+  /** container only: the image's filesystem is mounted read-only (volumes stay writable). */
+  readOnlyRootFilesystem: Type.Optional(Type.Boolean()),
+  /** container only: emptyDir-like scratch space (tmpfs of sizeLimit), gone with the container. */
+  volumes: Type.Optional(Type.Array(Type.Object({
+    name: Type.String({ pattern: PORT_NAME_PATTERN }),
+    mountPath: Type.String({ pattern: '^/', maxLength: 1024 }),
+    sizeLimit: Type.Optional(Quantity),
+  }, Strict), { maxItems: 16 })),
   readiness: Type.Optional(ProbeSchema),
   liveness: Type.Optional(ProbeSchema),
   stopGracePeriodSeconds: Type.Number({ minimum: 0, default: 10 }),
@@ -206,6 +230,8 @@ export const RolloutStatusSchema = Type.Object({
       startedAt: Type.Optional(Type.String()),
       readyAt: Type.Optional(Type.String()),
       message: Type.Optional(Type.String()),
+      /** The revision's image at this site (pre-distribution): the site starts only once it is present. */
+      image: Type.Optional(Type.Object({ state: StringEnum(['pulling', 'present', 'failed'] as const), message: Type.Optional(Type.String()) }, Strict)),
     }, Strict)),
   }, Strict)),
 }, Strict)

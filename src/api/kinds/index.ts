@@ -9,6 +9,7 @@ import { TokenSchema } from './token.js'
 import { RevisionSchema } from './revision.js'
 import { SessionSchema } from './session.js'
 import { parseCpu, parseMemory } from '../quantity.js'
+import { runtimeCauses } from './template-runtime.js'
 import type { Cause } from '../errors.js'
 import type { Resource } from '../meta.js'
 
@@ -102,6 +103,7 @@ function checkApp(obj: Resource): Cause[] {
     if (needsValues && !e.values?.length) causes.push({ field: `spec.placement.siteSelector.matchExpressions[${i}].values`, reason: 'FieldValueRequired', message: `operator ${e.operator} needs values` })
     if (!needsValues && e.values?.length) causes.push({ field: `spec.placement.siteSelector.matchExpressions[${i}].values`, reason: 'FieldValueForbidden', message: `operator ${e.operator} takes no values` })
   }
+  causes.push(...runtimeCauses(t))
   causes.push(...schedulingCauses(app.spec))
   return causes
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { startAgent } from '../../agent/agent.js'
 import { TIERS } from '../../api/kinds/index.js'
+import { registriesConfPath } from '../../agent/images/node-images.js'
 
 function collect(v: string, prev: string[]): string[] { return [...prev, v] }
 
@@ -38,6 +39,7 @@ export function registerAgent(program: Command): void {
     .option('--memory <quantity>', 'memory to offer (default: all), e.g. 4Gi')
     .option('--stop-instances-on-exit', 'stop this node\'s instances when the agent exits (by default they keep running)')
     .option('--gateway <host:port>', 'run the site gateway here (end users\' HTTP enters the site through it)')
+    .option('--registry-cache <host:port>', 'run the site\'s pull-through registry cache here (docker-registry; the host must be --address): every node of the site pulls through it')
     .option('--metrics-listen <host:port>', 'serve Prometheus /metrics there (e.g. 127.0.0.1:9101)')
     .option('--ca-file <pem>', 'trust this CA for the server (instead of the fingerprint pinned in the join token)')
     .option('--accept-older-desired', 'accept a desired state older than the one held (after restoring the server from a backup)')
@@ -50,6 +52,8 @@ export function registerAgent(program: Command): void {
       // The agent's timers are unref'd and its instances are detached, so while the server is out of
       // reach (joining, or the link down) nothing else holds the event loop: without this the agent
       // would quietly exit 0 as soon as its server went away.
+      // Every podman this agent runs (pre-pulls, containers) pulls through the site cache it is told of.
+      process.env.CONTAINERS_REGISTRIES_CONF = registriesConfPath(o.dataDir)
       const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
       let agent
       try {
@@ -57,6 +61,7 @@ export function registerAgent(program: Command): void {
           server, joinToken: o.joinToken, dataDir: o.dataDir, name: o.name, address: o.address,
           site: { name: o.site, region: o.region, provider: o.provider, tier: o.tier as 'edge' | 'central', ...(o.geo ? { geo: parseGeo(o.geo) } : {}), labels },
           labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired, caFile: o.caFile, gateway: o.gateway, metricsListen: o.metricsListen,
+          ...(o.registryCache ? { registryCache: o.registryCache } : {}),
         })
       } catch (err) {
         clearInterval(keepAlive)

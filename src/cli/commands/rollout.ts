@@ -25,7 +25,8 @@ export function renderRollout(app: App): string {
     for (const s of w.sites) {
       const c = sites.get(s.site)
       const counts = c ? `${c.updated ?? 0}/${c.replicas} updated, ${c.ready}/${c.replicas} ready` : 'no instances'
-      lines.push(`    ${s.site.padEnd(20)} ${s.state.padEnd(9)} ${counts}${s.message ? `  — ${s.message}` : ''}`)
+      const image = s.image ? `, image ${s.image.state}` : ''
+      lines.push(`    ${s.site.padEnd(20)} ${s.state.padEnd(9)} ${counts}${image}${s.message ? `  — ${s.message}` : ''}`)
     }
   })
   lines.push(`replicas: ${st?.replicas ?? 0}, up to date: ${st?.updatedReplicas ?? 0}, available: ${st?.availableReplicas ?? 0}, ready: ${st?.readyReplicas ?? 0}`)

@@ -16,6 +16,8 @@ export interface SiteObservation {
   instances: { revision: string; ready: boolean; restarts: number }[]
   /** Gateway-reported error rate (0–1) of the app's host in this site, when known. */
   errorRate?: number
+  /** The new revision's image at this site, when the revision has one: the site starts only once it is present. */
+  image?: { state: 'pulling' | 'present' | 'failed'; message?: string }
 }
 
 export type RolloutStrategy = Required<Pick<Rollout, 'waves' | 'maxConcurrentSites' | 'soakSeconds' | 'gate' | 'autoRollback' | 'offlineSites'>> & Pick<Rollout, 'canary'>
@@ -119,6 +121,9 @@ export function advanceRollout(prev: RolloutStatus | undefined, input: RolloutIn
           if (s.state !== 'Pending' || active >= st.maxConcurrentSites) continue
           const o = obs.get(s.site)!
           if (!o.online && st.offlineSites === 'skip') { Object.assign(s, { state: 'Skipped', message: 'offline: it converges when it returns' }); continue }
+          // Pre-distribution: a site starts only with the image on site (a failed fetch is retried there, never a crash loop here).
+          if (o.image && o.image.state !== 'present') { s.message = `waiting for the image: ${o.image.state}${o.image.message ? ` (${o.image.message})` : ''}`; continue }
+          if (s.message?.startsWith('waiting for the image')) delete s.message
           Object.assign(s, { state: 'Updating', startedAt: iso(now) })
           active++
           step(s, o, revision, st, now, input.paused, later)

@@ -16,6 +16,7 @@ import { registerNode, registerSite, type Known } from './registration.js'
 import { Admission } from './admission.js'
 import type { StatusWriter } from './status-writer.js'
 import type { LinkStats, LinkView } from '../../controllers/node-lifecycle.js'
+import type { ImageDistribution } from '../images/distribution.js'
 
 
 export interface LinkHubOptions {
@@ -47,6 +48,8 @@ export interface LinkHubOptions {
   known?: Known
   /** What a site's gateway saw (load, saturation, demand). */
   onTraffic?: (site: string, reports: TrafficReportMessage[], intervalSeconds: number) => void
+  /** Image distribution: told of links, site caches and pulls; sends the nodes their "images" documents. */
+  images?: Pick<ImageDistribution, 'linkUp' | 'linkDown' | 'cacheState' | 'imageStatus'>
 }
 
 /**
@@ -186,6 +189,7 @@ export class LinkHub implements LogStreamer, LinkView {
       stats.reason ??= 'LinkClosed'
       this.o.log.info({ node: principal.node, reason: stats.reason, code, detail: why.toString() }, 'link closed')
       this.endLogsOf(session)
+      this.o.images?.linkDown(principal.node)
       this.notify(principal.node)
     })
     ws.on('error', (err) => this.o.log.debug({ err, node: principal.node }, 'link socket error'))
@@ -211,7 +215,11 @@ export class LinkHub implements LogStreamer, LinkView {
       case 'status':
         if (msg.usage) s.stats.usage = msg.usage
         if (msg.gateway) this.setGateway(s, msg.gateway)
+        if (msg.registryCache) this.o.images?.cacheState(s.principal.node, msg.registryCache)
         this.o.status.submit(s.principal.node, msg.instances)
+        return
+      case 'image-status':
+        this.o.images?.imageStatus(s.principal.node, msg.images)
         return
       case 'traffic':
         this.o.onTraffic?.(s.principal.site, msg.reports, msg.intervalSeconds)
@@ -262,6 +270,7 @@ export class LinkHub implements LogStreamer, LinkView {
     s.send({ t: 'welcome', serverTime: isoNow(this.o.clock), heartbeatSeconds: this.o.heartbeatSeconds })
     this.push(s)
     this.pushRoutesTo(s)
+    this.o.images?.linkUp(p.node, p.site, hello)
     this.notify(p.node)
   }
 
@@ -443,6 +452,14 @@ export class LinkHub implements LogStreamer, LinkView {
 
   private endLogsOf(s: Session): void {
     for (const r of [...this.logRequests.values()]) if (r.node === s.principal.node) r.done()
+  }
+
+  /** Sends a message on a node's link; false when it is not connected. */
+  sendTo(node: string, msg: ServerMessage): boolean {
+    const s = this.sessions.get(node)
+    if (!s?.helloDone || s.ws.readyState !== s.ws.OPEN) return false
+    s.send(msg)
+    return true
   }
 
   /** A second welcome: the agent answers any welcome with every instance's status. */
