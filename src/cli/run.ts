@@ -3,6 +3,7 @@
 // long-running roles, whose logs keep the whole stack for the operator.
 import { formatError } from './errors.js'
 import { main, runningCommand } from './main.js'
+import { watchParentPipe } from '../lib/parent-pipe.js'
 
 const DAEMONS = new Set(['edgeplane server', 'edgeplane agent', 'edgeplane sim', 'edgeplane demo'])
 const fatal = (err: unknown) => {
@@ -13,4 +14,6 @@ const fatal = (err: unknown) => {
 process.on('uncaughtException', fatal)
 process.on('unhandledRejection', fatal)
 
+// Started by the demo: stop when the demo is gone (a no-op otherwise).
+watchParentPipe()
 await main(process.argv)
