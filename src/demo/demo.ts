@@ -15,6 +15,7 @@ import { ResourceClient } from '../cli/resource-client.js'
 import { PARENT_PIPE_ENV } from '../lib/parent-pipe.js'
 import { watchAncestors } from './ancestors.js'
 import { portProblem } from './port-holder.js'
+import { displayPath, readyLines, startLines } from './hints.js'
 
 export interface DemoSite {
   name: string
@@ -159,7 +160,10 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
   const unwatch = watchAncestors((pid) => shutdown(`the process that started the demo (pid ${pid}) is gone`, 1))
 
   try {
-    out(`starting the server (SQLite in ${join(dataDir, 'server')})…`)
+    const shown = displayPath(dataDir)
+    const siteLines = DEMO_SITES.map((s, i) => ({ ...s, address: `127.0.${i + 1}.1` }))
+    const [serverLine, ...agentLines] = startLines(shown, siteLines)
+    out(serverLine)
     const server = launch('server', ['server', '--data-dir', join(dataDir, 'server'), '--listen', o.listen,
       '--dns-listen', o.dnsListen, '--geo-rules', join(PACKAGE_ROOT, 'examples', 'geo-rules.yaml')])
     let serverExit = ''
@@ -184,7 +188,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
 
     DEMO_SITES.forEach((s, i) => {
       const address = `127.0.${i + 1}.1`
-      out(`starting agent for site ${s.name.padEnd(10)} ${s.tier.padEnd(7)} ${s.region.padEnd(13)} ${s.provider.padEnd(11)} at ${address}`)
+      out(agentLines[i])
       launch(`agent-${s.name}`, [
         'agent', '--server', url, '--join-token', join_.token, '--site', s.name, '--region', s.region,
         '--provider', s.provider, '--tier', s.tier, '--geo', `${s.geo[0]},${s.geo[1]}`, '--address', address,
@@ -214,30 +218,12 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
       return (a.status?.readyReplicas ?? 0) >= a.spec.replicas && a.spec.replicas > 0 ? a : undefined
     })
     const { items } = await client.list<Instance>(kindInfo('Instance')!, { labelSelector: 'edgeplane.io/app=hello' })
-    out('')
-    out(`hello is ready: ${app.status!.readyReplicas}/${app.spec.replicas} instances on ${app.status!.sites?.length} sites`)
-    out(`API:           ${url}`)
-    out(`client config: ${configPath}`)
-    out(`logs:          ${join(dataDir, 'logs')}`)
-    out('in another terminal, in this directory (npx runs ./bin/edgeplane.js):')
-    out('  npx edgeplane get sites        # also: nodes, apps, instances, revisions, sessions, events')
-    out('reach instances at two different sites:')
-    const bySite = new Map(items.map((i) => [i.spec.site, i]))
-    for (const site of ['paris', 'tokyo']) {
-      const ep = bySite.get(site)?.status?.endpoints?.http
-      if (ep) out(`  curl http://${ep}/      # ${site}, the instance itself`)
-    }
+    const bySite = new Map(items.map((i) => [i.spec.site, i.status?.endpoints?.http]))
     const [dnsHost, dnsPort] = splitHostPort(o.dnsListen)
-    out('through the request path (DNS picks the nearest site, its gateway picks an instance):')
-    out(`  dig @${dnsHost} -p ${dnsPort} hello.edge.test +subnet=198.51.100.0/24 +short   # a client in Paris`)
-    out(`  dig @${dnsHost} -p ${dnsPort} hello.edge.test +subnet=203.0.113.0/24 +short    # a client in Tokyo`)
-    out(`  curl -H 'Host: hello.edge.test' http://127.0.4.1:${o.gatewayPort ?? GATEWAY_PORT}/   # Tokyo's gateway`)
-    out('  npx edgeplane route hello.edge.test --client-ip 192.0.2.10   # why New York')
-    out('a session for a player near Tokyo (a warm game instance, a token it checks itself):')
-    out('  npx edgeplane session create --app game --client-ip 203.0.113.9')
-    out('a rollout, wave by wave (canary first): change GREETING in examples/hello/app.yaml, then')
-    out('  npx edgeplane apply -f examples/hello/app.yaml && npx edgeplane rollout status hello --watch')
-    out('Ctrl-C stops everything the demo started.')
+    for (const line of readyLines({
+      ready: app.status!.readyReplicas ?? 0, replicas: app.spec.replicas, sites: app.status!.sites?.length ?? 0, url, configPath: displayPath(configPath), dataDir: shown,
+      endpoints: { paris: bySite.get('paris'), tokyo: bySite.get('tokyo') }, dnsHost, dnsPort, gatewayPort: o.gatewayPort ?? GATEWAY_PORT,
+    })) out(line)
     ready = true
     await http.close()
     return { stop, server: url, token, done: done.then(unwatch) }

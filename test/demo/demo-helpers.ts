@@ -2,6 +2,7 @@
 // its own so a developer's running demo is untouched; and the fleet it started, from its pid file
 // and its agents' state.
 import { spawn, type ChildProcess } from 'node:child_process'
+import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createSocket } from 'node:dgram'
 import { createServer } from 'node:net'
@@ -88,3 +89,13 @@ export async function demoPorts(): Promise<DemoPorts> {
     if (free.every((p) => p === gateway) && gateway !== api) return { api, dns, gateway }
   }
 }
+
+/** The sample block of README's quick start (the one that begins with the demo's first line). */
+export function readmeSample(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Concepts'))
+  const block = /```\n(starting the server[\s\S]*?)\n```/.exec(quick)
+  assert.ok(block, 'README\'s quick start shows the demo\'s output')
+  return block[1].split('\n')
+}
+
