@@ -17,7 +17,7 @@ const server = createServer((req, res) => {
     return
   }
   res.writeHead(200, { 'content-type': 'application/json' })
-  res.end(JSON.stringify({ hello: 'from the edge', ...who, path: req.url }) + '\n')
+  res.end(JSON.stringify({ hello: process.env.GREETING ?? 'from the edge', ...who, path: req.url }) + '\n')
 })
 server.listen(port, host, () => console.log(`hello listening on ${host}:${port} (site ${who.site}, instance ${who.instance})`))
 process.on('SIGTERM', () => server.close(() => process.exit(0)))

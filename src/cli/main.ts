@@ -26,6 +26,8 @@ export function buildProgram(): Command {
     .option('--token <token>', 'bearer token (else $EDGEPLANE_TOKEN, else ~/.edgeplane/config.json)')
     .option('--ca-file <pem>', 'CA to trust for an https server (else $EDGEPLANE_CA_FILE, else the client config)')
     .option('-n, --namespace <ns>', 'namespace of namespaced resources', 'default')
+    .option('--verbose', 'on an unexpected error, print its details (stack) too')
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerRollout, registerRoute, registerSession, registerToken, registerLogin, registerSim, registerStore]) register(program)
@@ -33,8 +35,21 @@ export function buildProgram(): Command {
   return program
 }
 
+/** "rollout status" for the command being run, to say what failed. */
+function commandPath(cmd: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name())
+  return `edgeplane ${names.join(' ')}`.trim()
+}
+
+let running = 'edgeplane'
+/** The command under way ("edgeplane get"), for errors raised outside it. */
+export const runningCommand = () => running
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram()
+  running = 'edgeplane'
+  program.hook('preAction', (_p, action) => { running = commandPath(action) })
   try {
     await program.parseAsync(argv)
   } catch (err) {
@@ -42,7 +57,8 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode
       return
     }
-    process.stderr.write(formatError(err) + '\n')
+    const verbose = !!program.opts().verbose || argv.includes('--verbose')
+    process.stderr.write(formatError(err, { command: running, verbose }) + '\n')
     process.exitCode = 1
   }
 }

@@ -12,6 +12,10 @@ import { HttpClient } from '../lib/http-client.js'
 import { kindInfo } from '../api/kinds/index.js'
 import { writeConfigFile } from '../cli/config.js'
 import { ResourceClient } from '../cli/resource-client.js'
+import { PARENT_PIPE_ENV } from '../lib/parent-pipe.js'
+import { watchAncestors } from './ancestors.js'
+import { portProblem } from './port-holder.js'
+import { displayPath, readyLines, startLines } from './hints.js'
 
 export interface DemoSite {
   name: string
@@ -37,6 +41,8 @@ export interface DemoOptions {
   /** Print progress here (stdout by default). */
   out?: (line: string) => void
   readyTimeoutMs?: number
+  /** The port of every site's gateway (on the site's own address); default GATEWAY_PORT. */
+  gatewayPort?: number
 }
 
 /** Every site's gateway listens on this port of the site's own loopback address. */
@@ -95,8 +101,12 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 
 export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<void>; server: string; token: string; done: Promise<void> }> {
   const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'))
+  // A closed terminal makes writes fail; that must not end the demo before it has stopped its fleet.
+  process.stdout.on('error', () => {})
+  process.stderr.on('error', () => {})
   const dataDir = resolve(o.dataDir)
   cleanupPrevious(dataDir)
+  await checkPorts(o)
   rmSync(dataDir, { recursive: true, force: true })
   mkdirSync(join(dataDir, 'logs'), { recursive: true })
   const self = selfCommand()
@@ -105,8 +115,13 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
 
   const launch = (role: string, args: string[]) => {
     const log = openSync(join(dataDir, 'logs', `${role}.log`), 'a')
-    // Own process group: Ctrl-C reaches only the demo, which then stops everything in order.
-    const proc = spawn(self.cmd, [...self.args, ...args], { cwd: PACKAGE_ROOT, stdio: ['ignore', log, log], detached: true, env: { UV_THREADPOOL_SIZE: '16', ...process.env, EDGEPLANE_LOG_LEVEL: process.env.EDGEPLANE_LOG_LEVEL ?? 'info' } })
+    // Own process group: Ctrl-C reaches only the demo, which then stops everything in order. Fd 3 is
+    // a pipe the demo never writes: if the demo dies in a way it cannot clean up after (SIGKILL),
+    // the child reads EOF there and stops itself (src/lib/parent-pipe.ts).
+    const proc = spawn(self.cmd, [...self.args, ...args], {
+      cwd: PACKAGE_ROOT, stdio: ['ignore', log, log, 'pipe'], detached: true,
+      env: { UV_THREADPOOL_SIZE: '16', ...process.env, EDGEPLANE_LOG_LEVEL: process.env.EDGEPLANE_LOG_LEVEL ?? 'info', [PARENT_PIPE_ENV]: '3' },
+    })
     children.push({ proc, role })
     savePids()
     return proc
@@ -131,8 +146,24 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     return stopping
   }
 
+  // However the demo's starter goes (Ctrl-C, SIGTERM or SIGHUP to `npm run demo`, the terminal
+  // closing, npm killed outright), the fleet goes with it, during start-up too.
+  let ready = false
+  let resolveDone!: () => void
+  const done = new Promise<void>((r) => { resolveDone = r })
+  const shutdown = (why: string, exitCode: number) => {
+    out(`\n${why}: stopping…`)
+    void stop().then(() => { if (ready) resolveDone(); else process.exit(exitCode) })
+  }
+  const onSignal = (sig: NodeJS.Signals) => shutdown(sig, 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[sig])
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, onSignal)
+  const unwatch = watchAncestors((pid) => shutdown(`the process that started the demo (pid ${pid}) is gone`, 1))
+
   try {
-    out(`starting the server (SQLite in ${join(dataDir, 'server')})…`)
+    const shown = displayPath(dataDir)
+    const siteLines = DEMO_SITES.map((s, i) => ({ ...s, address: `127.0.${i + 1}.1` }))
+    const [serverLine, ...agentLines] = startLines(shown, siteLines)
+    out(serverLine)
     const server = launch('server', ['server', '--data-dir', join(dataDir, 'server'), '--listen', o.listen,
       '--dns-listen', o.dnsListen, '--geo-rules', join(PACKAGE_ROOT, 'examples', 'geo-rules.yaml')])
     let serverExit = ''
@@ -157,12 +188,12 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
 
     DEMO_SITES.forEach((s, i) => {
       const address = `127.0.${i + 1}.1`
-      out(`starting agent for site ${s.name.padEnd(10)} ${s.tier.padEnd(7)} ${s.region.padEnd(13)} ${s.provider.padEnd(11)} at ${address}`)
+      out(agentLines[i])
       launch(`agent-${s.name}`, [
         'agent', '--server', url, '--join-token', join_.token, '--site', s.name, '--region', s.region,
         '--provider', s.provider, '--tier', s.tier, '--geo', `${s.geo[0]},${s.geo[1]}`, '--address', address,
         '--name', `${s.name}-1`, '--data-dir', join(dataDir, 'agents', s.name), '--cpu', '2', '--memory', '2Gi',
-        '--label', `city=${s.name}`, '--stop-instances-on-exit', '--gateway', `${address}:${GATEWAY_PORT}`,
+        '--label', `city=${s.name}`, '--stop-instances-on-exit', '--gateway', `${address}:${o.gatewayPort ?? GATEWAY_PORT}`,
       ])
     })
 
@@ -187,37 +218,35 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
       return (a.status?.readyReplicas ?? 0) >= a.spec.replicas && a.spec.replicas > 0 ? a : undefined
     })
     const { items } = await client.list<Instance>(kindInfo('Instance')!, { labelSelector: 'edgeplane.io/app=hello' })
-    out('')
-    out(`hello is ready: ${app.status!.readyReplicas}/${app.spec.replicas} instances on ${app.status!.sites?.length} sites`)
-    out(`API:           ${url}`)
-    out(`client config: ${configPath} (edgeplane get sites | nodes | apps | instances)`)
-    out(`logs:          ${join(dataDir, 'logs')}`)
-    out('reach instances at two different sites:')
-    const bySite = new Map(items.map((i) => [i.spec.site, i]))
-    for (const site of ['paris', 'tokyo']) {
-      const ep = bySite.get(site)?.status?.endpoints?.http
-      if (ep) out(`  curl http://${ep}/      # ${site}, the instance itself`)
-    }
-    const [dnsHost, dnsPort] = o.dnsListen.split(':')
-    out('through the request path (DNS picks the nearest site, its gateway picks an instance):')
-    out(`  dig @${dnsHost} -p ${dnsPort} hello.edge.test +subnet=198.51.100.0/24 +short   # a client in Paris`)
-    out(`  dig @${dnsHost} -p ${dnsPort} hello.edge.test +subnet=203.0.113.0/24 +short    # a client in Tokyo`)
-    out(`  curl -H 'Host: hello.edge.test' http://127.0.4.1:${GATEWAY_PORT}/                 # Tokyo's gateway`)
-    out(`  node bin/edgeplane.js route hello.edge.test --client-ip 192.0.2.10               # why New York`)
-    out('a session for a player near Tokyo (a warm game instance, a token it checks itself):')
-    out(`  node bin/edgeplane.js session create --app game --client-ip 203.0.113.9`)
-    out('a rollout, wave by wave (canary first): change an env value in examples/hello/app.yaml, then')
-    out(`  node bin/edgeplane.js apply -f examples/hello/app.yaml && node bin/edgeplane.js rollout status hello --watch`)
-    out('Ctrl-C stops everything the demo started.')
-    const done = new Promise<void>((resolveDone) => {
-      const onSignal = () => { out('\nstopping…'); void stop().then(() => resolveDone()) }
-      process.once('SIGINT', onSignal)
-      process.once('SIGTERM', onSignal)
-    })
+    const bySite = new Map(items.map((i) => [i.spec.site, i.status?.endpoints?.http]))
+    const [dnsHost, dnsPort] = splitHostPort(o.dnsListen)
+    for (const line of readyLines({
+      ready: app.status!.readyReplicas ?? 0, replicas: app.spec.replicas, sites: app.status!.sites?.length ?? 0, url, configPath: displayPath(configPath), dataDir: shown,
+      endpoints: { paris: bySite.get('paris'), tokyo: bySite.get('tokyo') }, dnsHost, dnsPort, gatewayPort: o.gatewayPort ?? GATEWAY_PORT,
+    })) out(line)
+    ready = true
     await http.close()
-    return { stop, server: url, token, done }
+    return { stop, server: url, token, done: done.then(unwatch) }
   } catch (err) {
+    unwatch()
     await stop()
     throw err
   }
+}
+
+/** Every address the demo listens on must be free; else say which process holds it. */
+async function checkPorts(o: DemoOptions): Promise<void> {
+  const [host, port] = splitHostPort(o.listen)
+  const [dnsHost, dnsPort] = splitHostPort(o.dnsListen)
+  const problems = [
+    await portProblem('the API address', host, port),
+    await portProblem('the DNS address', dnsHost, dnsPort, true),
+    ...await Promise.all(DEMO_SITES.map((s, i) => portProblem(`${s.name}'s gateway address`, `127.0.${i + 1}.1`, o.gatewayPort ?? GATEWAY_PORT))),
+  ].filter((p): p is string => !!p)
+  if (problems.length) throw new Error(`cannot start the demo: ${problems.join('; ')}`)
+}
+
+function splitHostPort(s: string): [string, number] {
+  const i = s.lastIndexOf(':')
+  return [s.slice(0, i).replace(/^\[|\]$/g, ''), Number(s.slice(i + 1))]
 }

@@ -7,8 +7,11 @@ export function registerDemo(program: Command): void {
     .option('--data-dir <dir>', 'where the demo keeps its state (wiped at start)', './.edgeplane-demo')
     .option('--listen <host:port>', 'API address', '127.0.0.1:7420')
     .option('--dns-listen <host:port>', 'DNS address', '127.0.0.1:5353')
-    .action(async (opts: { dataDir: string; listen: string; dnsListen: string }) => {
-      const demo = await runDemo({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen })
+    .option('--gateway-port <port>', 'port of each site\'s gateway (on the site\'s address 127.0.N.1)', '8080')
+    .action(async (opts: { dataDir: string; listen: string; dnsListen: string; gatewayPort: string }) => {
+      const gatewayPort = Number(opts.gatewayPort)
+      if (!Number.isInteger(gatewayPort) || gatewayPort < 1 || gatewayPort > 65535) throw new Error(`--gateway-port "${opts.gatewayPort}" is not a port number`)
+      const demo = await runDemo({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen, gatewayPort })
       await demo.done
     })
 }

@@ -2,19 +2,13 @@ import type { Command } from 'commander'
 import type { Resource } from '../../api/meta.js'
 import { clientFrom, type GlobalFlags } from '../context.js'
 import { kindOrThrow } from '../resource-client.js'
-import { table, toYaml } from '../output.js'
-import { PRINTERS } from '../printers.js'
+import { toYaml } from '../output.js'
+import { printTable } from '../printers.js'
 
 export function printResources(items: Resource[], kind: string, output: string, namespaced: boolean, allNamespaces: boolean): string {
   if (output === 'json') return JSON.stringify({ items }, null, 2) + '\n'
   if (output === 'yaml') return toYaml({ items })
-  const p = PRINTERS[kind]
-  const now = Date.now()
-  const wide = output === 'wide'
-  const ns = namespaced && allNamespaces
-  const headers = [...(ns ? ['NAMESPACE'] : []), ...p.headers, ...(wide ? p.wide : [])]
-  const rows = items.map((o) => [...(ns ? [o.metadata.namespace ?? ''] : []), ...p.row(o, now), ...(wide ? p.wideRow(o, now) : [])])
-  return table(headers, rows)
+  return printTable(items, kind, { wide: output === 'wide', withNamespace: namespaced && allNamespaces })
 }
 
 export function registerGet(program: Command): void {

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import type { App, Revision, Template } from '../../api/kinds/index.js'
 import { kindInfo } from '../../api/kinds/index.js'
 import { ApiError } from '../../api/errors.js'
+import { templateRevision } from '../../api/revision.js'
 import { clientFrom, type GlobalFlags } from '../context.js'
 import type { ResourceClient } from '../resource-client.js'
 import { age, table } from '../output.js'
@@ -111,10 +112,7 @@ export function registerRollout(program: Command): void {
       const ns = flags.namespace ?? 'default'
       const app = await client.get<App>(APP(), ns, name)
       const revs = await revisionsOf(client, ns, name)
-      process.stdout.write(table(['REVISION', 'HASH', 'CREATED', 'COMMAND', 'NOTE'], revs.map((r) => [
-        String(r.spec.number), r.spec.revision, `${age(r.metadata.creationTimestamp)} ago`, [r.spec.template.command, ...(r.spec.template.args ?? [])].join(' ').slice(0, 60),
-        [r.spec.revision === app.status?.revision ? 'current' : '', r.spec.revision === app.status?.lastGoodRevision ? 'last good' : ''].filter(Boolean).join(', '),
-      ])))
+      process.stdout.write(historyTable(app, revs))
     })
 
   rollout.command('undo')
@@ -133,7 +131,7 @@ export function registerRollout(program: Command): void {
         target = revs.find((r) => r.spec.number === n)
         if (!target) throw new ApiError('NotFound', `app "${name}" has no revision ${opts.toRevision} (kept: ${revs.map((r) => r.spec.number).join(', ') || 'none'})`)
       } else {
-        const current = app.status?.revision
+        const current = currentRevision(app)
         target = revs.find((r) => r.spec.revision === app.status?.lastGoodRevision && r.spec.revision !== current)
           ?? [...revs].reverse().find((r) => r.spec.revision !== current)
         if (!target) throw new ApiError('NotFound', `app "${name}" has no earlier revision to return to`)
@@ -143,6 +141,22 @@ export function registerRollout(program: Command): void {
       await client.http.request('PATCH', client.path(APP(), ns, name), { ...rest, spec: { ...app.spec, template: requestedTemplate(target) } }, undefined, 'application/apply-patch+yaml')
       process.stdout.write(`app/${name} rolled back to revision ${target.spec.number} (${target.spec.revision})\n`)
     })
+}
+
+/**
+ * The App's current revision: the hash of its template as stored now. status.revision is the
+ * controller's record of it, which lags a moment behind a change (right after `rollout undo`).
+ */
+export function currentRevision(app: App): string {
+  return templateRevision(app.spec.template)
+}
+
+export function historyTable(app: App, revs: Revision[], now = Date.now()): string {
+  const current = currentRevision(app)
+  return table(['REVISION', 'HASH', 'CREATED', 'COMMAND', 'NOTE'], revs.map((r) => [
+    String(r.spec.number), r.spec.revision, `${age(r.metadata.creationTimestamp, now)} ago`, [r.spec.template.command, ...(r.spec.template.args ?? [])].join(' ').slice(0, 60),
+    [r.spec.revision === current ? 'current' : '', r.spec.revision === app.status?.lastGoodRevision ? 'last good' : ''].filter(Boolean).join(', '),
+  ]))
 }
 
 async function revisionsOf(client: ResourceClient, ns: string, app: string): Promise<Revision[]> {

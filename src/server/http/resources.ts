@@ -14,6 +14,7 @@ import { parseResourcePath, type ResourcePath } from './resource-path.js'
 import { parseBody } from './body.js'
 import type { LogStreamer } from './logs.js'
 import { admittingStore } from '../registry/allow-list.js'
+import { tableAnswer } from './table.js'
 
 const PREFIX = '/apis/edgeplane.io/v1/'
 
@@ -45,6 +46,9 @@ export function registerResourceRoutes(app: FastifyInstance, { store: plainStore
         return logs.stream(req, reply, path.namespace!, path.name!, { follow: isTrue(q.follow), tailLines })
       }
       if (path.info.readOnly && req.method !== 'GET' && req.method !== 'DELETE') throw new ApiError('MethodNotAllowed', path.info.readOnly)
+      // Table answers (kubectl get) live in their own file.
+      const table = await tableAnswer(store, path, req)
+      if (table) return table
       switch (req.method) {
         case 'GET':
           if (path.name === undefined) return isTrue(q.watch) ? watch(store, path, q, req, reply, streams) : list(store, path, q, reply)
