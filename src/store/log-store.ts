@@ -7,7 +7,7 @@ import type { Resource } from '../api/meta.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import type { Backend } from './backend.js'
 import { Fanout, matches, type Subscriber } from './fanout.js'
-import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, Watch, WatchEvent, WatchOptions } from './types.js'
+import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, Watch, WatchEvent, WatchOptions, WriteOptions } from './types.js'
 
 export interface LogStoreOptions { clock?: Clock }
 
@@ -37,9 +37,9 @@ export class LogStore implements Store {
     return this.backend.listJson(kind, opts.namespace)
   }
 
-  async create<T extends Resource>(obj: T): Promise<T> {
+  async create<T extends Resource>(obj: T, opts: WriteOptions = {}): Promise<T> {
     const ns = obj.metadata.namespace ?? ''
-    const ev = await this.commit(obj.kind, ns, obj.metadata.name, (prev, revision) => {
+    const ev = await this.commit(obj.kind, ns, obj.metadata.name, opts, (prev, revision) => {
       if (prev) throw new ApiError('AlreadyExists', `${obj.kind} "${obj.metadata.name}" already exists`, { kind: obj.kind, name: obj.metadata.name })
       const created: Resource = {
         ...obj,
@@ -58,7 +58,7 @@ export class LogStore implements Store {
 
   async update<T extends Resource>(obj: T, opts: UpdateOptions = {}): Promise<T> {
     const ns = obj.metadata.namespace ?? ''
-    const ev = await this.commit(obj.kind, ns, obj.metadata.name, (prev, revision) => {
+    const ev = await this.commit(obj.kind, ns, obj.metadata.name, opts, (prev, revision) => {
       if (!prev) throw new ApiError('NotFound', `${obj.kind} "${obj.metadata.name}" not found`, { kind: obj.kind, name: obj.metadata.name })
       checkVersion(obj.kind, obj.metadata.name, obj.metadata.resourceVersion, prev)
       let next: Resource
@@ -86,7 +86,7 @@ export class LogStore implements Store {
   }
 
   async delete(kind: string, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<Resource> {
-    const ev = await this.commit(kind, namespace ?? '', name, (prev, revision) => {
+    const ev = await this.commit(kind, namespace ?? '', name, opts, (prev, revision) => {
       if (!prev) throw new ApiError('NotFound', `${kind} "${name}" not found`, { kind, name })
       checkVersion(kind, name, opts.resourceVersion, prev)
       return { type: 'DELETED', object: { ...prev, metadata: { ...prev.metadata, resourceVersion: String(revision) } }, revision }
@@ -94,8 +94,9 @@ export class LogStore implements Store {
     return ev.object
   }
 
-  private async commit(kind: string, ns: string, name: string, mutate: Parameters<Backend['commit']>[3]): Promise<WatchEvent> {
+  private async commit(kind: string, ns: string, name: string, opts: WriteOptions, mutate: Parameters<Backend['commit']>[3]): Promise<WatchEvent> {
     if (this.closed) throw new ApiError('Unavailable', 'store is closed')
+    if (opts.dryRun) return dryRunOf(await this.backend.get(kind, ns, name), mutate, await this.backend.revision())
     const ev = await this.backend.commit(kind, ns, name, mutate)
     this.fanout.emit(ev)
     return ev
@@ -155,6 +156,15 @@ export class LogStore implements Store {
     this.closed = true
     await this.backend.close()
   }
+}
+
+/** The write `mutate` would make on `prev`, with the revision it would get left out. */
+function dryRunOf(prev: Resource | undefined, mutate: Parameters<Backend['commit']>[3], revision: number): WatchEvent {
+  const ev = mutate(prev, revision + 1)
+  const metadata = { ...ev.object.metadata }
+  if (prev?.metadata.resourceVersion) metadata.resourceVersion = prev.metadata.resourceVersion
+  else delete metadata.resourceVersion
+  return { ...ev, object: { ...ev.object, metadata }, revision }
 }
 
 function checkVersion(kind: string, name: string, expected: string | undefined, prev: Resource): void {

@@ -148,7 +148,7 @@ const cases: Case[] = [
   {
     name: 'wrong content type on PATCH', status: 415, code: 'UnsupportedMediaType',
     req: { method: 'PATCH', url: `${APPS}/web`, headers: JSON_CT, payload: { spec: { replicas: 5 } } },
-    check: (b) => { assert.equal(b.reason, 'UnsupportedMediaType'); assert.match(b.message, /application\/apply-patch\+yaml or application\/merge-patch\+json/) },
+    check: (b) => { assert.equal(b.reason, 'UnsupportedMediaType'); for (const t of ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']) assert.ok(b.message.includes(t), b.message) },
   },
   { name: 'PATCH with a YAML content type that is not apply', status: 415, code: 'UnsupportedMediaType', req: { method: 'PATCH', url: `${APPS}/web`, headers: YAML_CT, payload: 'spec: {replicas: 5}\n' } },
   { name: 'an unsupported content type', status: 415, code: 'UnsupportedMediaType', req: { method: 'POST', url: APPS, headers: { 'content-type': 'text/plain' }, payload: 'hello' } },
