@@ -32,6 +32,7 @@ export interface HttpDeps {
   metrics: ServerMetrics
   version: string
   bodyLimit?: number
+  bookmarkIntervalMs?: number
   /** Open watch and log streams, ended on close. */
   streams: Set<() => void>
   https?: { key: string; cert: string; ticketKeys?: Buffer; sessionTimeout?: number; sessionIdContext?: string }
@@ -120,7 +121,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   registerTokenRoutes(app, d.tokens)
   if (d.routing) registerRouteRoutes(app, d.routing)
   if (d.sessions) registerSessionRoutes(app, d.sessions)
-  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams })
+  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, bookmarkIntervalMs: d.bookmarkIntervalMs })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)
   })
