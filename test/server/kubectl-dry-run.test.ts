@@ -21,9 +21,9 @@ test('kubectl apply/create/delete --dry-run=server and kubectl diff change nothi
   const changed = k.file('app.yaml', yaml(3))
   const other = k.file('other.yaml', yaml(2, 'other'))
 
-  const applied = await k.ok(['apply', '--dry-run=server', '--validate=false', '-f', changed])
+  const applied = await k.ok(['apply', '--dry-run=server', '-f', changed])
   assert.match(applied, /app\.edgeplane\.io\/hello (configured|serverside-applied) \(server dry run\)/)
-  assert.match(await k.ok(['create', '--dry-run=server', '--validate=false', '-f', other]), /app\.edgeplane\.io\/other created \(server dry run\)/)
+  assert.match(await k.ok(['create', '--dry-run=server', '-f', other]), /app\.edgeplane\.io\/other created \(server dry run\)/)
   assert.match(await k.ok(['delete', '--dry-run=server', 'app/hello']), /deleted \(server dry run\)/)
   const diff = await k.run(['diff', '-f', changed])
   assert.equal(diff.code, 1, `kubectl diff exits 1 when there are differences: ${diff.stderr}`)

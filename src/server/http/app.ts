@@ -16,6 +16,7 @@ import { registerTokenRoutes } from './tokens.js'
 import { registerRouteRoutes } from './route.js'
 import type { RoutingTable } from '../../routing/table.js'
 import { registerSessionRoutes } from './sessions.js'
+import { versionInfo } from './version.js'
 import type { SessionService } from '../../sessions/service.js'
 
 declare module 'fastify' {
@@ -105,7 +106,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
     return d.caPem
   })
   app.get('/readyz', async () => ({ status: 'ok' }))
-  app.get('/version', async () => ({ version: d.version, store: d.store.driver }))
+  app.get('/version', async () => versionInfo(d.version, d.store.driver))
   app.get('/metrics', async (_req, reply) => {
     d.metrics.linksConnected.set(d.hub.connectedCount())
     d.metrics.storeRevision.set(await d.store.revision())

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { API_VERSION, GROUP, VERSION } from '../../api/meta.js'
 import { publicKinds } from '../../api/kinds/index.js'
-import { openApiDocument } from '../../api/openapi.js'
+import { registerOpenApiRoutes } from './openapi-routes.js'
 
 export function registerDiscoveryRoutes(app: FastifyInstance, version: string): void {
   const groupVersion = { groupVersion: API_VERSION, version: VERSION }
@@ -14,9 +14,9 @@ export function registerDiscoveryRoutes(app: FastifyInstance, version: string): 
     resources: publicKinds().flatMap((k) => [
       { name: k.plural, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, shortNames: k.shortNames, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
       ...(k.hasStatus ? [{ name: `${k.plural}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: ['get', 'update'] }] : []),
+      ...(k.kind === 'App' ? [{ name: 'apps/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }] : []),
       ...(k.kind === 'Instance' ? [{ name: 'instances/log', singularName: '', namespaced: true, kind: 'Instance', verbs: ['get'] }] : []),
     ]),
   }))
-  const doc = openApiDocument(version)
-  app.get('/openapi.json', async () => doc)
+  registerOpenApiRoutes(app, version)
 }

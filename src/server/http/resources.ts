@@ -6,6 +6,7 @@ import { ApiError } from '../../api/errors.js'
 import { parseSelector } from '../../api/labels.js'
 import { parseFieldSelector, matchesFields } from '../../api/field-selector.js'
 import { mergePatch } from '../../api/merge-patch.js'
+import { strategicMergePatch } from '../../api/strategic-merge.js'
 import { applyJsonPatch } from './json-patch.js'
 import { API_VERSION, type Resource } from '../../api/meta.js'
 import { kindInfo } from '../../api/kinds/index.js'
@@ -18,11 +19,12 @@ import type { LogStreamer } from './logs.js'
 import { checkFieldValidation, dryRunOf, flag, text, wholeNumber, type RawQuery } from './query.js'
 import { watch } from './watch.js'
 import { ListSnapshots } from './list-pages.js'
+import { scaleRequest } from './scale.js'
 
 const PREFIX = '/apis/edgeplane.io/v1/'
 
 /** What PATCH takes; said in full by the 415 for anything else (kubectl's default is strategic merge). */
-export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']
+export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']
 
 export interface ResourceDeps {
   store: Store
@@ -56,6 +58,7 @@ export function registerResourceRoutes(app: FastifyInstance, deps: ResourceDeps)
         w.dryRun = dryRunOf(q)
         checkFieldValidation(q)
       }
+      if (path.sub === 'scale') return scaleRequest(store, path, req, reply, w)
       switch (req.method) {
         case 'GET':
           if (path.name === undefined) return flag(q, 'watch') ? watch(deps, path, q, req, reply) : list(store, pages, path, q, reply)
@@ -76,6 +79,7 @@ export function registerResourceRoutes(app: FastifyInstance, deps: ResourceDeps)
             return obj
           }
           if (ct.startsWith('application/merge-patch+json')) return patch(store, path, (cur) => mergePatch(cur, parseBody(req)), w)
+          if (ct.startsWith('application/strategic-merge-patch+json')) return patch(store, path, (cur) => strategicMergePatch(cur, parseJsonBody(req), path.info.schema as Record<string, unknown>), w)
           if (ct.startsWith('application/json-patch+json')) return patch(store, path, (cur) => applyJsonPatch(cur, parseJsonBody(req)), w)
           throw unsupportedPatch(ct)
         }
@@ -91,7 +95,7 @@ export function registerResourceRoutes(app: FastifyInstance, deps: ResourceDeps)
 }
 
 export function unsupportedPatch(ct: string): ApiError {
-  return new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format ("${ct || 'no content type'}"): PATCH takes ${PATCH_TYPES.join(', ')} (strategic merge patch is not supported: use kubectl patch --type merge or --type json)`)
+  return new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format ("${ct || 'no content type'}"): PATCH takes ${PATCH_TYPES.join(', ')}`)
 }
 
 /** A DeleteOptions body: its preconditions and its dryRun (kubectl may send either way). */
