@@ -52,8 +52,10 @@ export function served(doc: Obj): Served {
   return { body, hash: createHash('sha512').update(body).digest('hex').slice(0, 128).toUpperCase() }
 }
 
-export function rootDocumentV3(group: Served): Obj {
-  return { paths: { [GROUP_DOC_PATH]: { serverRelativeURL: `/openapi/v3/${GROUP_DOC_PATH}?hash=${group.hash}` } } }
+export function rootDocumentV3(group: Served, others: Record<string, Served> = {}): Obj {
+  const paths: Obj = { [GROUP_DOC_PATH]: { serverRelativeURL: `/openapi/v3/${GROUP_DOC_PATH}?hash=${group.hash}` } }
+  for (const [p, d] of Object.entries(others)) paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${d.hash}` }
+  return { paths }
 }
 
 /** Swagger 2.0: the same paths and schemas, with bodies as parameters and refs under definitions. */

@@ -7,6 +7,7 @@ const errors = { default: json('a Kubernetes Status naming the problem', { $ref:
 const get = (summary: string, extra: Obj = {}, ok: Obj = json('ok')): Obj => ({ get: { summary, ...extra, responses: { 200: ok, ...errors } } })
 const query = (name: string, description: string, type = 'string', required = false): Obj => ({ name, in: 'query', required, description, schema: { type } })
 const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } }
+const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
 const body = (schema: Obj, required = true): Obj => ({ required, content: { 'application/json': { schema } } })
 const open = { security: [] }
 
@@ -61,6 +62,24 @@ export function v1Paths(group: string, version: string): Record<string, Obj> {
     '/v1/sessions/{id}/renew': {
       post: { summary: 'extend a session', parameters: [id], requestBody: body({ type: 'object', properties: { ttlSeconds: { type: 'integer', minimum: 1 } } }, false), responses: { 200: json('the session'), ...errors } },
     },
+    '/v1/import': {
+      post: {
+        summary: 'import Kubernetes manifests: each apps/v1 Deployment (with the Service selecting it and the HPA targeting it) becomes an App; what cannot be honoured comes back as Warning headers and in warnings',
+        parameters: [query('namespace', 'for documents without one (default: default)'), query('dryRun', 'All: translate and check, write nothing')],
+        requestBody: { required: true, content: { 'application/yaml': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } } } },
+        responses: { 200: json('{items: [{action, app}], warnings}'), ...errors },
+      },
+    },
+    '/apis/apps': get('the apps group (Deployments are accepted to be imported)'),
+    '/apis/apps/v1': get('apps/v1: deployments (create and server-side apply only; they become Apps)'),
+    '/apis/apps/v1/namespaces/{namespace}/deployments': {
+      post: { summary: 'import one Deployment into an App (kubectl create -f)', parameters: [{ name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }, query('dryRun', 'All: write nothing')], requestBody: body({ type: 'object' }), responses: { 201: json('the App'), ...errors } },
+    },
+    '/apis/apps/v1/namespaces/{namespace}/deployments/{name}': {
+      get: { summary: 'always 404: Deployments are not stored, the App is', parameters: [{ name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }, name], responses: { 404: json('Status'), ...errors } },
+      patch: { summary: 'import one Deployment by server-side apply (kubectl apply --server-side)', parameters: [{ name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }, name], requestBody: { required: true, content: { 'application/apply-patch+yaml': { schema: { type: 'object' } } } }, responses: { 200: json('the App'), 201: json('the App'), ...errors } },
+    },
+    '/openapi/v3/apis/apps/v1': get('the apps/v1 document kubectl reads before sending a Deployment'),
     '/v1/link': get('the agent link: a WebSocket upgrade, node credential only', {}, { description: 'switching protocols (WebSocket)' }),
   }
 }

@@ -4,10 +4,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../../api/errors.js'
 import { openApiDocument } from '../../api/openapi.js'
 import { GROUP_DOC_PATH, documentV2, groupDocumentV3, rootDocumentV3, served } from '../../api/openapi/kube-documents.js'
+import { APPS_DOC_PATH, appsDocumentV3 } from '../../api/openapi/apps-v1.js'
 
 export function registerOpenApiRoutes(app: FastifyInstance, version: string): void {
   const group = served(groupDocumentV3(version))
-  const root = JSON.stringify(rootDocumentV3(group))
+  const apps = served(appsDocumentV3(version))
+  const root = JSON.stringify(rootDocumentV3(group, { [APPS_DOC_PATH]: apps }))
   const v2 = JSON.stringify(documentV2(version))
   const full = JSON.stringify(openApiDocument(version))
   const send = (body: string) => async (_req: FastifyRequest, reply: import('fastify').FastifyReply) => {
@@ -21,6 +23,10 @@ export function registerOpenApiRoutes(app: FastifyInstance, version: string): vo
     reply.type('application/json').header('etag', `"${group.hash}"`)
       .header('cache-control', hash === group.hash ? 'public, immutable' : 'no-cache, private')
     return group.body
+  })
+  app.get(`/openapi/v3/${APPS_DOC_PATH}`, async (_req, reply) => {
+    reply.type('application/json').header('etag', `"${apps.hash}"`)
+    return apps.body
   })
   app.get('/openapi/v2', async (req, reply) => {
     // kube-apiserver also answers protobuf; we have JSON only, and say so with a 406 to a client
