@@ -21,6 +21,7 @@ export const ERRORS = {
   TokenExpired: { status: 401, reason: 'Unauthorized', retryable: false },
   PayloadTooLarge: { status: 413, reason: 'RequestEntityTooLarge', retryable: false },
   UnsupportedMediaType: { status: 415, reason: 'UnsupportedMediaType', retryable: false },
+  NotAcceptable: { status: 406, reason: 'NotAcceptable', retryable: false },
   MethodNotAllowed: { status: 405, reason: 'MethodNotAllowed', retryable: false },
   Unavailable: { status: 503, reason: 'ServiceUnavailable', retryable: true },
   Timeout: { status: 504, reason: 'Timeout', retryable: true },

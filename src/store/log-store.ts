@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../lib/clock.js'
 import type { Backend, Fence } from './backend.js'
 import type { LeaseTable } from './leases.js'
 import { Fanout, matches, type Subscriber } from './fanout.js'
-import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, Watch, WatchEvent, WatchOptions } from './types.js'
+import type { DeleteOptions, ListOptions, ListResult, Store, UpdateOptions, Watch, WatchEvent, WatchOptions, WriteOptions } from './types.js'
 
 export interface LogStoreOptions { clock?: Clock }
 
@@ -63,9 +63,9 @@ export class LogStore implements Store {
     return this.backend.listJson(kind, opts.namespace)
   }
 
-  async create<T extends Resource>(obj: T): Promise<T> {
+  async create<T extends Resource>(obj: T, opts: WriteOptions = {}): Promise<T> {
     const ns = obj.metadata.namespace ?? ''
-    const ev = await this.commit(obj.kind, ns, obj.metadata.name, (prev, revision) => {
+    const ev = await this.commit(obj.kind, ns, obj.metadata.name, opts, (prev, revision) => {
       if (prev) throw new ApiError('AlreadyExists', `${obj.kind} "${obj.metadata.name}" already exists`, { kind: obj.kind, name: obj.metadata.name })
       const created: Resource = {
         ...obj,
@@ -84,7 +84,7 @@ export class LogStore implements Store {
 
   async update<T extends Resource>(obj: T, opts: UpdateOptions = {}): Promise<T> {
     const ns = obj.metadata.namespace ?? ''
-    const ev = await this.commit(obj.kind, ns, obj.metadata.name, (prev, revision) => {
+    const ev = await this.commit(obj.kind, ns, obj.metadata.name, opts, (prev, revision) => {
       if (!prev) throw new ApiError('NotFound', `${obj.kind} "${obj.metadata.name}" not found`, { kind: obj.kind, name: obj.metadata.name })
       checkVersion(obj.kind, obj.metadata.name, obj.metadata.resourceVersion, prev)
       let next: Resource
@@ -112,7 +112,7 @@ export class LogStore implements Store {
   }
 
   async delete(kind: string, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<Resource> {
-    const ev = await this.commit(kind, namespace ?? '', name, (prev, revision) => {
+    const ev = await this.commit(kind, namespace ?? '', name, opts, (prev, revision) => {
       if (!prev) throw new ApiError('NotFound', `${kind} "${name}" not found`, { kind, name })
       checkVersion(kind, name, opts.resourceVersion, prev)
       return { type: 'DELETED', object: { ...prev, metadata: { ...prev.metadata, resourceVersion: String(revision) } }, revision }
@@ -120,9 +120,10 @@ export class LogStore implements Store {
     return ev.object
   }
 
-  private async commit(kind: string, ns: string, name: string, mutate: Parameters<Backend['commit']>[3]): Promise<WatchEvent> {
+  private async commit(kind: string, ns: string, name: string, opts: WriteOptions, mutate: Parameters<Backend['commit']>[3]): Promise<WatchEvent> {
     if (this.closed) throw new ApiError('Unavailable', 'store is closed')
     await this.ready
+    if (opts.dryRun) return dryRunOf(await this.backend.get(kind, ns, name), mutate, await this.backend.revision())
     const fence = this.fenceOf?.()
     if (this.fenceOf && !fence) throw new ApiError('Unavailable', 'this server is not the leader: its controllers\' writes are refused')
     const ev = await this.backend.commit(kind, ns, name, mutate, fence)
@@ -185,6 +186,15 @@ export class LogStore implements Store {
     this.closed = true
     await this.backend.close()
   }
+}
+
+/** The write `mutate` would make on `prev`, with the revision it would get left out. */
+function dryRunOf(prev: Resource | undefined, mutate: Parameters<Backend['commit']>[3], revision: number): WatchEvent {
+  const ev = mutate(prev, revision + 1)
+  const metadata = { ...ev.object.metadata }
+  if (prev?.metadata.resourceVersion) metadata.resourceVersion = prev.metadata.resourceVersion
+  else delete metadata.resourceVersion
+  return { ...ev, object: { ...ev.object, metadata }, revision }
 }
 
 function checkVersion(kind: string, name: string, expected: string | undefined, prev: Resource): void {

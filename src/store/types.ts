@@ -30,12 +30,20 @@ export interface WatchOptions {
 
 export interface Watch { close(): void }
 
-export interface UpdateOptions {
+export interface WriteOptions {
+  /**
+   * Every check runs and the result is returned, but nothing is written and no watcher hears of it
+   * (the API's dryRun=All). The result keeps the stored resourceVersion (none for a create).
+   */
+  dryRun?: boolean
+}
+
+export interface UpdateOptions extends WriteOptions {
   /** 'status' replaces only status; the default replaces everything but status (kept from the stored object). */
   subresource?: 'status'
 }
 
-export interface DeleteOptions {
+export interface DeleteOptions extends WriteOptions {
   /** When set, the delete only happens if the stored object is still at this revision. */
   resourceVersion?: string
 }
@@ -52,7 +60,7 @@ export interface Store {
    */
   listJson(kind: string, opts?: { namespace?: string }): Promise<{ items: string[]; revision: number }>
   /** Fails with AlreadyExists if the object exists. */
-  create<T extends Resource>(obj: T): Promise<T>
+  create<T extends Resource>(obj: T, opts?: WriteOptions): Promise<T>
   /** Compare-and-swap when obj.metadata.resourceVersion is set (Conflict if stale); NotFound if absent. */
   update<T extends Resource>(obj: T, opts?: UpdateOptions): Promise<T>
   delete(kind: string, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<Resource>

@@ -430,8 +430,8 @@ test('/openapi.json comes from the same schemas: components for each public kind
   assert.ok(doc.paths[`${appsPath}/{name}/status`].put)
   assert.ok(doc.paths[`${V1}/sites/{name}`])
   assert.equal(doc.paths[`${V1}/namespaces/{namespace}/sites`], undefined)
-  assert.ok(!Object.keys(doc.paths).some((p) => p.includes('tokens')))
-  assert.deepEqual(Object.keys(doc.paths[`${appsPath}/{name}`].patch.requestBody.content).sort(), ['application/apply-patch+yaml', 'application/merge-patch+json'])
+  assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/apis/') && p.includes('tokens')), 'tokens are no resource (only /v1/tokens)')
+  assert.deepEqual(Object.keys(doc.paths[`${appsPath}/{name}`].patch.requestBody.content).sort(), ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'])
 })
 
 test('discovery, OpenAPI and /version need a token', async (t) => {
@@ -445,7 +445,12 @@ test('GET /version reports the version and the store driver', async (t) => {
   const ts = await startTestServer(t)
   const res = await ts.req({ method: 'GET', url: '/version' })
   assert.equal(res.statusCode, 200)
-  assert.deepEqual(json(res), { version: VERSION, store: 'memory' })
+  const v = json(res)
+  assert.equal(v.version, VERSION)
+  assert.equal(v.store, 'memory')
+  assert.equal(v.gitVersion, `v${VERSION}`)
+  assert.equal(`${v.major}.${v.minor}`, VERSION.split('.').slice(0, 2).join('.'))
+  assert.match(v.platform, /^\w+\/\w+$/)
 })
 
 test('the log of an instance whose node is not connected → 503 Unavailable naming the node', async (t) => {

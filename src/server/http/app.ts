@@ -16,6 +16,9 @@ import { registerTokenRoutes } from './tokens.js'
 import { registerRouteRoutes } from './route.js'
 import type { RoutingTable } from '../../routing/table.js'
 import { registerSessionRoutes } from './sessions.js'
+import { versionInfo } from './version.js'
+import { registerImportRoutes } from './import.js'
+import { admittingStore } from '../registry/allow-list.js'
 import type { SessionService } from '../../sessions/service.js'
 
 declare module 'fastify' {
@@ -32,6 +35,7 @@ export interface HttpDeps {
   metrics: ServerMetrics
   version: string
   bodyLimit?: number
+  bookmarkIntervalMs?: number
   /** Open watch and log streams, ended on close. */
   streams: Set<() => void>
   https?: { key: string; cert: string; ticketKeys?: Buffer; sessionTimeout?: number; sessionIdContext?: string }
@@ -106,7 +110,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
     return d.caPem
   })
   app.get('/readyz', async () => ({ status: 'ok' }))
-  app.get('/version', async () => ({ version: d.version, store: d.store.driver }))
+  app.get('/version', async () => versionInfo(d.version, d.store.driver))
   app.get('/metrics', async (_req, reply) => {
     d.metrics.linksConnected.set(d.hub.connectedCount())
     d.metrics.storeRevision.set(await d.store.revision())
@@ -122,7 +126,8 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   registerTokenRoutes(app, d.tokens)
   if (d.routing) registerRouteRoutes(app, d.routing)
   if (d.sessions) registerSessionRoutes(app, d.sessions)
-  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, allowedRegistries: d.allowedRegistries })
+  registerImportRoutes(app, admittingStore(d.store, d.allowedRegistries))
+  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, allowedRegistries: d.allowedRegistries, bookmarkIntervalMs: d.bookmarkIntervalMs })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)
   })

@@ -6,7 +6,7 @@ export interface ResourcePath {
   info: KindInfo
   namespace?: string
   name?: string
-  sub?: 'status' | 'log'
+  sub?: 'status' | 'log' | 'scale'
 }
 
 const byPlural = new Map(publicKinds().map((k) => [k.plural, k]))
@@ -24,9 +24,10 @@ export function parseResourcePath(rest: string): ResourcePath {
   const info = plural ? byPlural.get(plural) : undefined
   if (!info) throw new ApiError('UnknownKind', `the server has no resource type "${plural ?? ''}" (served: ${[...byPlural.keys()].join(', ')})`)
   if (namespace !== undefined && !info.namespaced) throw new ApiError('NotFound', `${info.kind} is cluster-scoped: use /apis/edgeplane.io/v1/${info.plural}`)
-  if (extra.length || (sub !== undefined && sub !== 'status' && sub !== 'log')) throw new ApiError('NotFound', `no subresource "${[sub, ...extra].join('/')}" on ${info.plural}`)
+  if (extra.length || (sub !== undefined && sub !== 'status' && sub !== 'log' && sub !== 'scale')) throw new ApiError('NotFound', `no subresource "${[sub, ...extra].join('/')}" on ${info.plural}`)
   if (sub === 'status' && !info.hasStatus) throw new ApiError('NotFound', `${info.plural} have no status subresource`)
   if (sub === 'log' && info.kind !== 'Instance') throw new ApiError('NotFound', 'only instances have logs')
+  if (sub === 'scale' && info.kind !== 'App') throw new ApiError('NotFound', 'only apps have a scale subresource')
   if (info.namespaced && name !== undefined && namespace === undefined) namespace = 'default'
   return { info, namespace, name, sub: sub as ResourcePath['sub'] }
 }

@@ -1,24 +1,32 @@
 // The resource API: list/get/create/replace/apply/delete and watch on every public kind, with
-// Kubernetes semantics (resourceVersion compare-and-swap, status subresource, List objects).
+// Kubernetes semantics (resourceVersion compare-and-swap, status subresource, List objects,
+// dryRun=All, paged lists).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../../api/errors.js'
-import { parseSelector, matchesRequirements } from '../../api/labels.js'
+import { parseSelector } from '../../api/labels.js'
 import { parseFieldSelector, matchesFields } from '../../api/field-selector.js'
 import { mergePatch } from '../../api/merge-patch.js'
-import { API_VERSION, keyOf, type Resource } from '../../api/meta.js'
+import { strategicMergePatch } from '../../api/strategic-merge.js'
+import { applyJsonPatch } from './json-patch.js'
+import { API_VERSION, type Resource } from '../../api/meta.js'
 import { kindInfo } from '../../api/kinds/index.js'
 import { deepEqual } from '../../lib/equal.js'
 import { validateResource } from '../../api/validate.js'
-import type { Store, WatchEvent } from '../../store/types.js'
+import type { Store, WriteOptions } from '../../store/types.js'
 import { parseResourcePath, type ResourcePath } from './resource-path.js'
-import { parseBody } from './body.js'
+import { parseBody, parseJsonBody } from './body.js'
 import type { LogStreamer } from './logs.js'
 import { admittingStore } from '../registry/allow-list.js'
 import { tableAnswer } from './table.js'
+import { checkFieldValidation, dryRunOf, flag, text, wholeNumber, type RawQuery } from './query.js'
+import { watch } from './watch.js'
+import { ListSnapshots } from './list-pages.js'
+import { scaleRequest } from './scale.js'
 
 const PREFIX = '/apis/edgeplane.io/v1/'
 
-interface Query { labelSelector?: string; fieldSelector?: string; watch?: string; resourceVersion?: string; follow?: string; tailLines?: string }
+/** What PATCH takes; said in full by the 415 for anything else (kubectl's default is strategic merge). */
+export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']
 
 export interface ResourceDeps {
   store: Store
@@ -27,61 +35,85 @@ export interface ResourceDeps {
   streams: Set<() => void>
   /** Registries container images may come from (undefined: any). */
   allowedRegistries?: string[]
+  /** How often a watch with allowWatchBookmarks gets a BOOKMARK (default a minute). */
+  bookmarkIntervalMs?: number
+  /** The clock of list snapshots (continue tokens). */
+  now?: () => number
 }
 
-export function registerResourceRoutes(app: FastifyInstance, { store: plainStore, logs, streams, allowedRegistries }: ResourceDeps): void {
+export function registerResourceRoutes(app: FastifyInstance, deps: ResourceDeps): void {
+  const { logs } = deps
   // Writes go through the admission checks that need server configuration (the registry allow-list).
-  const store = admittingStore(plainStore, allowedRegistries)
+  const store = admittingStore(deps.store, deps.allowedRegistries)
+  const pages = new ListSnapshots({ now: deps.now })
   app.route({
     method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     url: `${PREFIX}*`,
     handler: async (req, reply) => {
       const rest = (req.params as { '*': string })['*']
       const path = parseResourcePath(rest)
-      const q = req.query as Query
+      const q = req.query as RawQuery
       if (path.sub === 'log') {
         if (req.method !== 'GET') throw new ApiError('MethodNotAllowed', 'logs are read with GET')
-        const tailLines = q.tailLines === undefined ? undefined : Number(q.tailLines)
-        if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) throw new ApiError('BadRequest', `tailLines "${q.tailLines}" is not a whole number of lines`)
-        return logs.stream(req, reply, path.namespace!, path.name!, { follow: isTrue(q.follow), tailLines })
+        const tailLines = wholeNumber(q, 'tailLines')
+        return logs.stream(req, reply, path.namespace!, path.name!, { follow: flag(q, 'follow'), tailLines })
       }
       if (path.info.readOnly && req.method !== 'GET' && req.method !== 'DELETE') throw new ApiError('MethodNotAllowed', path.info.readOnly)
+      const w: WriteOptions = {}
+      if (req.method !== 'GET') {
+        w.dryRun = dryRunOf(q)
+        checkFieldValidation(q)
+      }
+      if (path.sub === 'scale') return scaleRequest(store, path, req, reply, w)
       // Table answers (kubectl get) live in their own file.
       const table = await tableAnswer(store, path, req)
       if (table) return table
       switch (req.method) {
         case 'GET':
-          if (path.name === undefined) return isTrue(q.watch) ? watch(store, path, q, req, reply, streams) : list(store, path, q, reply)
+          if (path.name === undefined) return flag(q, 'watch') ? watch(deps, path, q, req, reply) : list(store, pages, path, q, reply)
           return getOne(store, path)
         case 'POST':
           if (path.name !== undefined) throw new ApiError('MethodNotAllowed', 'POST creates: send it to the collection, without a name')
           reply.code(201)
-          return create(store, path, parseBody(req))
+          return create(store, path, parseBody(req), w)
         case 'PUT':
           requireName(path)
-          return path.sub === 'status' ? replaceStatus(store, path, parseBody(req)) : replace(store, path, parseBody(req))
+          return path.sub === 'status' ? store.update(checkBody(path, parseBody(req)), { ...w, subresource: 'status' }) : replace(store, path, parseBody(req), w)
         case 'PATCH': {
           requireName(path)
           const ct = String(req.headers['content-type'] ?? '')
           if (ct.startsWith('application/apply-patch')) {
-            const { created, obj } = await apply(store, path, parseBody(req))
+            const { created, obj } = await apply(store, path, parseBody(req), w)
             reply.code(created ? 201 : 200)
             return obj
           }
-          if (ct.startsWith('application/merge-patch+json')) return patch(store, path, parseBody(req))
-          throw new ApiError('UnsupportedMediaType', `PATCH takes application/apply-patch+yaml or application/merge-patch+json, not "${ct}"`)
+          if (ct.startsWith('application/merge-patch+json')) return patch(store, path, (cur) => mergePatch(cur, parseBody(req)), w)
+          if (ct.startsWith('application/strategic-merge-patch+json')) return patch(store, path, (cur) => strategicMergePatch(cur, parseJsonBody(req), path.info.schema as Record<string, unknown>), w)
+          if (ct.startsWith('application/json-patch+json')) return patch(store, path, (cur) => applyJsonPatch(cur, parseJsonBody(req)), w)
+          throw unsupportedPatch(ct)
         }
-        case 'DELETE':
+        case 'DELETE': {
           requireName(path)
-          return store.delete(path.info.kind, path.namespace, path.name!, { resourceVersion: (parseOptionalBody(req) as { preconditions?: { resourceVersion?: string } })?.preconditions?.resourceVersion })
+          const opts = deleteOptions(parseOptionalBody(req))
+          return store.delete(path.info.kind, path.namespace, path.name!, { resourceVersion: opts.resourceVersion, dryRun: w.dryRun || opts.dryRun })
+        }
       }
       throw new ApiError('MethodNotAllowed', `${req.method} is not supported here`)
     },
   })
 }
 
-function isTrue(v: string | undefined): boolean {
-  return v === 'true' || v === '1' || v === ''
+export function unsupportedPatch(ct: string): ApiError {
+  return new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format ("${ct || 'no content type'}"): PATCH takes ${PATCH_TYPES.join(', ')}`)
+}
+
+/** A DeleteOptions body: its preconditions and its dryRun (kubectl may send either way). */
+function deleteOptions(body: unknown): { resourceVersion?: string; dryRun: boolean } {
+  if (body === undefined) return { dryRun: false }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('BadRequest', 'a DELETE body must be a DeleteOptions object')
+  const b = body as { preconditions?: { resourceVersion?: string }; dryRun?: unknown }
+  const dryRun = b.dryRun === undefined ? false : dryRunOf({ dryRun: Array.isArray(b.dryRun) ? b.dryRun.map(String) : String(b.dryRun) })
+  return { resourceVersion: b.preconditions?.resourceVersion, dryRun }
 }
 
 function requireName(path: ResourcePath): void {
@@ -92,19 +124,30 @@ function parseOptionalBody(req: FastifyRequest): unknown {
   return req.body === undefined || req.body === null || req.body === '' ? undefined : parseBody(req)
 }
 
-async function list(store: Store, path: ResourcePath, q: Query, reply: FastifyReply) {
-  const fields = parseFieldSelector(q.fieldSelector)
-  const labels = parseSelector(q.labelSelector)
-  const head = (revision: number) => ({ kind: `${path.info.kind}List`, apiVersion: API_VERSION, metadata: { resourceVersion: String(revision) } })
-  if (!fields.length && !labels.length) {
-    // Nothing to filter: the objects go out as stored, never parsed (the same bytes as below).
-    const { items, revision } = await store.listJson(path.info.kind, { namespace: path.namespace })
-    const h = JSON.stringify(head(revision))
-    reply.type('application/json; charset=utf-8')
-    return `${h.slice(0, -1)},"items":[${items.join(',')}]}`
+async function list(store: Store, pages: ListSnapshots, path: ResourcePath, q: RawQuery, reply: FastifyReply) {
+  const fields = parseFieldSelector(text(q, 'fieldSelector'))
+  const labels = parseSelector(text(q, 'labelSelector'))
+  const limit = wholeNumber(q, 'limit')
+  const token = text(q, 'continue')
+  let page: { items: string[]; revision: number; continue?: string; remainingItemCount?: number }
+  if (token) {
+    const key = `${path.info.kind}/${path.namespace ?? ''}/${text(q, 'labelSelector') ?? ''}/${text(q, 'fieldSelector') ?? ''}`
+    page = pages.next(key, token, limit || undefined, await store.compactedRevision())
+  } else if (!fields.length && !labels.length) {
+    // Nothing to filter: the objects go out as stored, never parsed.
+    page = await store.listJson(path.info.kind, { namespace: path.namespace })
+  } else {
+    const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: labels })
+    page = { items: (fields.length ? items.filter((o) => matchesFields(o, fields)) : items).map((o) => JSON.stringify(o)), revision }
   }
-  const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: labels })
-  return { ...head(revision), items: fields.length ? items.filter((o) => matchesFields(o, fields)) : items }
+  if (!token && limit) {
+    const key = `${path.info.kind}/${path.namespace ?? ''}/${text(q, 'labelSelector') ?? ''}/${text(q, 'fieldSelector') ?? ''}`
+    page = pages.first(key, page.revision, page.items, limit)
+  }
+  const metadata = { resourceVersion: String(page.revision), ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) }
+  const h = JSON.stringify({ kind: `${path.info.kind}List`, apiVersion: API_VERSION, metadata })
+  reply.type('application/json; charset=utf-8')
+  return `${h.slice(0, -1)},"items":[${page.items.join(',')}]}`
 }
 
 async function getOne(store: Store, path: ResourcePath): Promise<Resource> {
@@ -138,29 +181,24 @@ function withoutStatus(obj: Resource): Resource {
   return rest as Resource
 }
 
-async function create(store: Store, path: ResourcePath, body: unknown): Promise<Resource> {
+async function create(store: Store, path: ResourcePath, body: unknown, w: WriteOptions): Promise<Resource> {
   const obj = checkBody(path, body)
-  return store.create(path.info.hasStatus ? withoutStatus(obj) : obj)
+  return store.create(path.info.hasStatus ? withoutStatus(obj) : obj, w)
 }
 
-async function replace(store: Store, path: ResourcePath, body: unknown): Promise<Resource> {
+async function replace(store: Store, path: ResourcePath, body: unknown, w: WriteOptions): Promise<Resource> {
   const obj = checkBody(path, body)
-  return store.update(obj)
-}
-
-async function replaceStatus(store: Store, path: ResourcePath, body: unknown): Promise<Resource> {
-  const obj = checkBody(path, body)
-  return store.update(obj, { subresource: 'status' })
+  return store.update(obj, w)
 }
 
 /** Server-side apply, simplified: create, or replace everything the user owns (not status). */
-async function apply(store: Store, path: ResourcePath, body: unknown): Promise<{ created: boolean; obj: Resource }> {
+async function apply(store: Store, path: ResourcePath, body: unknown, w: WriteOptions): Promise<{ created: boolean; obj: Resource }> {
   const obj = checkBody(path, body)
   for (let attempt = 0; ; attempt++) {
     const current = await store.get(path.info.kind, path.namespace, path.name!)
     if (!current) {
       try {
-        return { created: true, obj: await store.create(path.info.hasStatus ? withoutStatus(obj) : obj) }
+        return { created: true, obj: await store.create(path.info.hasStatus ? withoutStatus(obj) : obj, w) }
       } catch (err) {
         if (attempt < 3 && err instanceof ApiError && err.code === 'AlreadyExists') continue
         throw err
@@ -170,7 +208,7 @@ async function apply(store: Store, path: ResourcePath, body: unknown): Promise<{
     // Compared structurally: the same content with its keys in another order is no change.
     if (deepEqual(withoutStatus(stripServerMeta(current)), withoutStatus(stripServerMeta(next)))) return { created: false, obj: current }
     try {
-      return { created: false, obj: await store.update(next) }
+      return { created: false, obj: await store.update(next, w) }
     } catch (err) {
       // Retry only our own race; a stale version the caller sent is theirs to resolve.
       if (attempt < 3 && err instanceof ApiError && err.code === 'Conflict' && obj.metadata.resourceVersion === undefined) continue
@@ -184,80 +222,19 @@ function stripServerMeta(o: Resource): Resource {
   return { ...o, metadata: meta as Resource['metadata'] }
 }
 
-async function patch(store: Store, path: ResourcePath, body: unknown): Promise<Resource> {
+/** A merge or JSON patch on the stored object, validated whole; retried on our own races. */
+async function patch(store: Store, path: ResourcePath, change: (current: Resource) => unknown, w: WriteOptions): Promise<Resource> {
   for (let attempt = 0; ; attempt++) {
     const current = await getOne(store, path)
-    const merged = mergePatch(current, body) as Resource
-    const obj = checkBody(path, merged)
+    const sentVersion = current.metadata.resourceVersion
+    const obj = checkBody(path, change(structuredClone(current)))
+    // A patch that names a resourceVersion is a compare-and-swap; one that does not is retried.
+    const pinned = obj.metadata.resourceVersion !== undefined && obj.metadata.resourceVersion !== sentVersion
     try {
-      return await store.update(obj)
+      return await store.update(obj, w)
     } catch (err) {
-      if (attempt < 3 && err instanceof ApiError && err.code === 'Conflict' && (body as Resource)?.metadata?.resourceVersion === undefined) continue
+      if (attempt < 3 && !pinned && err instanceof ApiError && err.code === 'Conflict') continue
       throw err
     }
   }
-}
-
-/** Streams {type, object} lines: the current objects as ADDED (without resourceVersion), or history from it. */
-async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyRequest, reply: FastifyReply, streams: Set<() => void>): Promise<void> {
-  const labels = parseSelector(q.labelSelector)
-  const fields = parseFieldSelector(q.fieldSelector)
-  let from = q.resourceVersion ? Number(q.resourceVersion) : NaN
-  if (q.resourceVersion && (!Number.isInteger(from) || from < 0)) throw new ApiError('BadRequest', `resourceVersion "${q.resourceVersion}" is not a revision number`)
-  const initial: WatchEvent[] = []
-  const complete = !q.resourceVersion || from === 0
-  if (complete) {
-    const { items, revision } = await store.list(path.info.kind, { namespace: path.namespace, labelSelector: labels })
-    for (const o of items) if (!fields.length || matchesFields(o, fields)) initial.push({ type: 'ADDED', object: o, revision })
-    from = revision
-  }
-  const matchesSel = (o: Resource) => matchesRequirements(o.metadata.labels, labels) && (!fields.length || matchesFields(o, fields))
-  const filtered = labels.length > 0 || fields.length > 0
-  // With a selector, what the watcher holds is the set of matching objects: an object that stops
-  // matching is DELETED for it, and one that starts matching is ADDED (as Kubernetes does). From a
-  // list we know that set exactly; from a resourceVersion only what we have sent since.
-  const held = new Set(initial.map((ev) => keyOf(ev.object)))
-  const raw = reply.raw
-  const lines: string[] = []
-  let started = false
-  // Events are written once per turn of the loop, together: one change to 10,000 instances was
-  // 10,000 writes (and TLS records, ~30 µs each) per watcher, and as many again for their readiness.
-  let out: string[] = []
-  let outQueued = false
-  const flushOut = () => {
-    outQueued = false
-    const text = out.join('')
-    out = []
-    if (text && !raw.writableEnded && !raw.destroyed) raw.write(text)
-  }
-  const send = (ev: WatchEvent) => {
-    let type = ev.type
-    if (filtered) {
-      const k = keyOf(ev.object)
-      if (ev.type !== 'DELETED' && matchesSel(ev.object)) {
-        if (ev.type === 'MODIFIED' && !held.has(k) && complete) type = 'ADDED'
-        held.add(k)
-      } else if (held.delete(k)) type = 'DELETED'
-      // Not held: the watcher never had it — unless, watching from a resourceVersion, it is a
-      // matching object deleted before we sent anything about it.
-      else if (complete || ev.type !== 'DELETED' || !matchesSel(ev.object)) return
-    }
-    const line = JSON.stringify({ type, object: ev.object }) + '\n'
-    if (!started) { lines.push(line); return }
-    out.push(line)
-    if (!outQueued) { outQueued = true; setImmediate(flushOut) }
-  }
-  // Throws Compacted (410) before any byte is written when `from` is too old.
-  const w = await store.watch({ kind: path.info.kind, namespace: path.namespace, fromRevision: from }, send)
-  reply.hijack()
-  raw.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-store' })
-  // The current objects and what happened meanwhile, a few hundred lines per write.
-  const first = initial.map((ev) => JSON.stringify({ type: ev.type, object: ev.object }) + '\n').concat(lines)
-  for (let k = 0; k < first.length; k += 256) raw.write(first.slice(k, k + 256).join(''))
-  started = true
-  const stop = () => { w.close(); raw.end() }
-  req.raw.on('close', stop)
-  raw.on('error', stop)
-  streams.add(stop)
-  raw.on('close', () => streams.delete(stop))
 }
