@@ -60,6 +60,7 @@ function spawnAgent(a: Omit<AgentProc, 'proc' | 'startedAt' | 'out'>): AgentProc
   return { ...a, proc, startedAt, out: () => out }
 }
 
+const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 32 })
 const nodeReady = (o: any): boolean => o?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ?? false
 
 try {
@@ -192,7 +193,6 @@ try {
   rmSync(dir, { recursive: true, force: true })
 }
 
-const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 32 })
 
 function get(gateway: string, host: string): Promise<number> {
   const [h, p] = [gateway.slice(0, gateway.lastIndexOf(':')), Number(gateway.slice(gateway.lastIndexOf(':') + 1))]
