@@ -167,7 +167,7 @@ try {
   const bareAt = (s: Map<string, ProcSample>) => s.get('bare node')!.rss
   const row = (name: string) => {
     const a = t30.get(name)!, b = t300.get(name)!
-    const cpuPerHour = ((b.cpuMs - a.cpuMs) / (b.at - a.at)) * 3600
+    const cpuPerHour = ((b.cpuMs - a.cpuMs) / (b.at - a.at)) * 3600 * 1000
     return {
       name,
       rss30: MiB(a.rss), ratio30: (a.rss / bareAt(t30)).toFixed(2),

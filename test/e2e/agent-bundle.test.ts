@@ -55,3 +55,17 @@ test('the agent bundle joins a real server and runs an instance', { timeout: 180
   const res = await fetch(`http://${inst.status.endpoints.http}/`)
   assert.equal(res.status, 200, 'the instance serves')
 })
+
+test('the packaged systemd unit runs the bundle npm run build writes, with node flags node accepts', () => {
+  const unit = readFileSync(join(ROOT, 'deploy', 'systemd', 'edgeplane-agent.service'), 'utf8').replace(/\\\n\s*/g, ' ')
+  const exec = /^ExecStart=(\S+) (.*)$/m.exec(unit)
+  assert.ok(exec, 'the unit has an ExecStart')
+  const words = exec[2].split(/\s+/)
+  const entry = words.findIndex((w) => !w.startsWith('--'))
+  assert.equal(words[entry], '/opt/edgeplane/dist/edgeplane-agent.mjs', 'the unit runs the bundle')
+  assert.equal(words[entry + 1], 'agent')
+  assert.match(readFileSync(join(ROOT, 'scripts', 'build-agent.mjs'), 'utf8'), /join\(root, 'dist', 'edgeplane-agent\.mjs'\)/, 'where the build writes it')
+  const flags = words.slice(0, entry)
+  const ran = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' })
+  assert.equal(ran.status, 0, `node refuses ${flags.join(' ')}: ${ran.stderr}`)
+})
