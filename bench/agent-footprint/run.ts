@@ -31,7 +31,7 @@ const LOAD_S = opt('load-seconds', 60)
 const RATE = opt('rate', 1000)
 const INSTANCES = opt('instances', 50)
 const variants = argv.flatMap((a, i) => (a === '--variant' ? [argv[i + 1]] : [])).map((v) => {
-  const [name, rest] = v.split('=')
+  const name = v.slice(0, v.indexOf('=')), rest = v.slice(v.indexOf('=') + 1)
   const [entry, ...flags] = rest.split(',')
   return { name, entry, flags: flags.filter(Boolean) }
 })
