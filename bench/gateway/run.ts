@@ -89,7 +89,9 @@ function compileGateway(): string {
 
 async function startGateway(upPort: number, port: number): Promise<ChildProcess> {
   const entry = VIA_TSX ? ['--import', 'tsx', join(ROOT, 'bench/gateway/serve.ts')] : [compileGateway()]
-  const p = spawn(process.execPath, [...entry, `127.0.0.1:${port}`, `127.0.0.1:${upPort}`, HOST],
+  // BENCH_GATEWAY_NODE_ARGS: node flags for the gateway process (the agent's memory settings, bench/agent-footprint).
+  const nodeArgs = process.env.BENCH_GATEWAY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []
+  const p = spawn(process.execPath, [...nodeArgs, ...entry, `127.0.0.1:${port}`, `127.0.0.1:${upPort}`, HOST],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   procs.push(p)
   await new Promise<void>((res, rej) => {

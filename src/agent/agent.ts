@@ -1,4 +1,6 @@
 // Composition root of `edgeplane agent`: credential, local state, runtime, reconciler, link.
+// What a node may not use is loaded when it does (gateway, metrics, log relay, the HTTP client for
+// join and rotation): every module costs an edge node memory for as long as the agent runs.
 // The agent never stops a workload because the server is unreachable: it starts from its last
 // desired state on disk and only changes what the server's newer documents really change.
 import { mkdirSync } from 'node:fs'
@@ -6,25 +8,25 @@ import { hostname, platform } from 'node:os'
 import { join } from 'node:path'
 import { ApiError } from '../api/errors.js'
 import type { HelloMessage, ServerMessage, SiteRegistration } from '../api/link.js'
-import { HttpClient } from '../lib/http-client.js'
+import type { HttpClient } from '../lib/http-client.js'
 import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js'
-import { createLogger, type Logger } from '../lib/log.js'
+import type { Logger } from '../lib/log.js'
+import { createSmallLogger } from '../lib/small-log.js'
 import { VERSION } from '../version.js'
 import { loadOrJoin, rotate, rotationDue, trustedCa, type Credential } from './credentials.js'
 import { applyDesired } from './diff.js'
 import { detectCapacity, UsageMeter } from './host-info.js'
 import { LinkClient, serverUrls } from './link-client.js'
 import { LocalState } from './local-state.js'
-import { LogRelay } from './log-relay.js'
+import type { LogRelay } from './log-relay.js'
 import { Reconciler } from './reconciler.js'
 import { ProcessDriver } from './runtime/process-driver.js'
 import { ContainerDriver, type ContainerDriverOptions } from './runtime/container/container-driver.js'
 import { PortAllocator } from './runtime/ports.js'
 import { StatusReporter } from './status-reporter.js'
 import { AgentGatewayTable } from './gateway-table.js'
-import { SiteGateway } from './gateway/gateway.js'
+import type { SiteGateway } from './gateway/gateway.js'
 import type { GatewayLimits } from './gateway/options.js'
-import { agentRegistry, serveMetrics } from './metrics.js'
 import type { Server } from 'node:http'
 import { NodeImages } from './images/node-images.js'
 
@@ -80,7 +82,7 @@ export function defaultNodeName(site: string): string {
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const clock = o.clock ?? systemClock
   const random = o.random ?? Math.random
-  const log = o.log ?? createLogger('agent')
+  const log = o.log ?? createSmallLogger('agent')
   const node = o.name ?? defaultNodeName(o.site.name)
   const address = o.address ?? '127.0.0.1'
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 })
@@ -116,6 +118,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let gateway: SiteGateway | undefined
   let gatewayState: { address: string; healthy: boolean; message?: string } | undefined
   if (o.gateway) {
+    const { SiteGateway } = await import('./gateway/gateway.js')
     gateway = new SiteGateway({ listen: o.gateway, table, site: o.site.name, clock, log, limits: o.gatewayLimits })
     try {
       await gateway.start()
@@ -129,16 +132,23 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
 
   let cred!: Credential
-  let http!: HttpClient
+  let ca: string | undefined
+  let joinServer = o.server
+  let http: HttpClient | undefined
+  // Rare calls (join, rotation): made when needed, with no idle connection kept open on a thin link.
+  const httpClient = async (): Promise<HttpClient> => {
+    if (!http) http = new (await import('../lib/http-client.js')).HttpClient({ baseUrl: joinServer, ca, keepAlive: false })
+    return http
+  }
   for (let attempt = 0; ; attempt++) {
     try {
       // Several servers (comma-separated) share one CA and database: join through one, in turn.
       const servers = serverUrls(o.server)
-      const server = servers[attempt % servers.length]
-      const ca = await trustedCa({ dataDir: o.dataDir, server, joinToken: o.joinToken, caFile: o.caFile })
-      // Rare calls (join, rotation): no idle connection kept open on a thin link.
-      http = new HttpClient({ baseUrl: server, ca, keepAlive: false })
-      cred = await loadOrJoin({ dataDir: o.dataDir, http, joinToken: o.joinToken, node, site: o.site.name, now: clock.now() })
+      joinServer = servers[attempt % servers.length]
+      ca = await trustedCa({ dataDir: o.dataDir, server: joinServer, joinToken: o.joinToken, caFile: o.caFile })
+      await http?.close()
+      http = undefined
+      cred = await loadOrJoin({ dataDir: o.dataDir, http: httpClient, joinToken: o.joinToken, node, site: o.site.name, now: clock.now() })
       break
     } catch (err) {
       // Joining needs the server; a node that has not joined yet waits for it, others never do.
@@ -159,7 +169,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     onPulls: (reports) => link?.send({ t: 'image-status', images: reports }),
   })
   images.start()
-  const relay = new LogRelay((m) => link.send(m), (uid) => reconciler.logFileOf(uid))
+  let relay: LogRelay | undefined
+  const openLog = async (req: number, uid: string, follow: boolean, tailLines?: number) => {
+    relay ??= new (await import('./log-relay.js')).LogRelay((m) => link.send(m), (uid) => reconciler.logFileOf(uid))
+    relay.start(req, uid, follow, tailLines)
+  }
   reporter = new StatusReporter({
     clock,
     send: (instances) => link.send({ t: 'status', instances }),
@@ -208,10 +222,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         return
       }
       case 'log-open':
-        relay.start(msg.req, msg.uid, msg.follow, msg.tailLines)
+        void openLog(msg.req, msg.uid, msg.follow, msg.tailLines)
         return
       case 'log-close':
-        relay.close(msg.req)
+        relay?.close(msg.req)
         return
       case 'routes':
         table.replace(msg.routes, msg.peerKey)
@@ -220,7 +234,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
   link = new LinkClient({
     serverUrl: o.server, credential: () => cred.credential, clock, random, log, hello, onMessage,
-    onDown: () => relay.closeAll(), ca: http.ca,
+    onDown: () => relay?.closeAll(), ca,
   })
   link.start()
 
@@ -228,7 +242,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const maybeRotate = async () => {
     if (!rotationDue(cred, clock.now())) return
     try {
-      cred = await rotate({ dataDir: o.dataDir, http, current: cred, now: clock.now() })
+      cred = await rotate({ dataDir: o.dataDir, http: await httpClient(), current: cred, now: clock.now() })
       log.info({ expiresAt: cred.expiresAt }, 'node credential rotated')
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'credential rotation failed; will retry')
@@ -240,6 +254,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   if (o.metricsListen) {
     const m = /^\[?(.*?)\]?:(\d+)$/.exec(o.metricsListen)
     if (!m) throw new Error(`--metrics-listen "${o.metricsListen}": use HOST:PORT`)
+    const { agentRegistry, serveMetrics } = await import('./metrics.js')
     metricsServer = await serveMetrics(agentRegistry({
       reports: () => reconciler.reports(), linkUp: () => link.connected, desiredVersion: () => state.state.desired.version,
       ...(gateway ? { gateway: () => gateway!.metrics() } : {}),
@@ -282,10 +297,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await gateway?.stop()
       metricsServer?.close()
       reporter!.stop()
-      relay.closeAll()
+      relay?.closeAll()
       link.stop()
       await images.stop()
-      await http.close()
+      await http?.close()
       if (opts.stopInstances) await reconciler.stopAll()
       else await reconciler.settled()
     },

@@ -5,8 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../lib/fs.js'
-import { HttpClient } from '../lib/http-client.js'
-import { fetchPinnedCa } from '../lib/tls.js'
+import type { HttpClient } from '../lib/http-client.js'
 
 export interface Credential { server: string; node: string; site: string; credential: string; issuedAt?: string; expiresAt?: string }
 
@@ -20,13 +19,14 @@ export async function trustedCa(opts: { dataDir: string; server: string; joinTok
   else {
     const pin = opts.joinToken?.split('.')[3]
     if (!pin || !/^[0-9a-f]{64}$/i.test(pin)) throw new Error('the server uses TLS but the join token carries no CA fingerprint: use a token from "edgeplane token create --join", or pass --ca-file')
-    pem = await fetchPinnedCa(opts.server, pin)
+    // Only a first join fetches the CA: the HTTP client it needs is loaded then, not on every start.
+    pem = await (await import('../lib/tls.js')).fetchPinnedCa(opts.server, pin)
   }
   writeFileAtomic(saved, pem, 0o644)
   return pem
 }
 
-export async function loadOrJoin(opts: { dataDir: string; http: HttpClient; joinToken?: string; node: string; site: string; now: number }): Promise<Credential> {
+export async function loadOrJoin(opts: { dataDir: string; http: () => Promise<HttpClient>; joinToken?: string; node: string; site: string; now: number }): Promise<Credential> {
   const path = join(opts.dataDir, 'credential.json')
   if (existsSync(path)) {
     const c = JSON.parse(readFileSync(path, 'utf8')) as Credential
@@ -36,7 +36,7 @@ export async function loadOrJoin(opts: { dataDir: string; http: HttpClient; join
     return c
   }
   if (!opts.joinToken) throw new Error('this node has not joined yet: pass --join-token (from "edgeplane token create --join")')
-  const c = await requestCredential({ ...opts, joinToken: opts.joinToken })
+  const c = await requestCredential({ ...opts, http: await opts.http(), joinToken: opts.joinToken })
   writeFileAtomic(path, JSON.stringify(c))
   return c
 }

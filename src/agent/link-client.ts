@@ -4,7 +4,9 @@
 import WebSocket from 'ws'
 import { isIP } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
-import { decodeServerMessage, LINK_BACKOFF, LINK_PATH, sendLinkText, MAX_LINK_MESSAGE_BYTES, type AgentMessage, type HelloMessage, type ServerMessage } from '../api/link.js'
+import type { AgentMessage, HelloMessage, ServerMessage } from '../api/link.js'
+import { leanDecodeServerMessage } from '../api/link-lean-decode.js'
+import { LINK_BACKOFF, LINK_PATH, sendLinkText, MAX_LINK_MESSAGE_BYTES } from '../api/link-wire.js'
 import type { Clock, TimerHandle } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
 
@@ -31,6 +33,8 @@ export interface LinkClientOptions {
   onSocket?: (ws: WebSocket) => void
   /** Consulted before each dial; false fails the attempt as an unreachable network would (backoff goes on). */
   canDial?: () => boolean
+  /** How frames are checked: by default without a schema compiler (the agent); the simulator passes link.ts's compiled one. */
+  decode?: (data: string) => ServerMessage | string
 }
 
 /**
@@ -119,7 +123,7 @@ export class LinkClient {
     ws.on('ping', () => { this.heardAt = this.o.clock.now() })
     ws.on('message', (data, isBinary) => {
       this.heardAt = this.o.clock.now()
-      const msg = isBinary ? 'binary frame' : decodeServerMessage(data.toString())
+      const msg = isBinary ? 'binary frame' : (this.o.decode ?? leanDecodeServerMessage)(data.toString())
       if (typeof msg === 'string') {
         this.o.log.warn({ reason: msg }, 'closing link: bad message from server')
         ws.close(4400, msg.slice(0, 120))

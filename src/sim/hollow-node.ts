@@ -7,6 +7,7 @@
 import type { SecureContext } from 'node:tls'
 import WebSocket from 'ws'
 import type { AgentMessage, DesiredInstance, DesiredMessage, HelloMessage, ImagePullReport, ImagesMessage, InstanceReport, ServerMessage, SiteRegistration } from '../api/link.js'
+import { decodeServerMessage } from '../api/link.js'
 import type { InstancePhase } from '../api/kinds/index.js'
 import type { TimerHandle } from '../lib/clock.js'
 import type { Logger } from '../lib/log.js'
@@ -129,6 +130,8 @@ export class HollowNode {
   private newLink(): LinkClient {
     const link: LinkClient = new LinkClient({
       serverUrl: this.o.server,
+      // Typebox's compiled validators: thousands of hollow nodes decode faster with them than with the agent's small checker.
+      decode: decodeServerMessage,
       credential: () => this.o.credential,
       clock: this.clock,
       random: this.o.random,

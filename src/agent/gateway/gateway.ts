@@ -5,7 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.js'
-import { createLogger, type Logger } from '../../lib/log.js'
+import type { Logger } from '../../lib/log.js'
+import { createSmallLogger } from '../../lib/small-log.js'
 import { admit } from './admission.js'
 import { Balancer } from './balancer.js'
 import { clientPrefix, normalizeIp } from './client-ip.js'
@@ -71,7 +72,7 @@ export class SiteGateway {
       counters: newCounters(),
       clock,
       hrnow: o.hrnow ?? (() => performance.now()),
-      log: o.log ?? createLogger('gateway'),
+      log: o.log ?? createSmallLogger('gateway'),
     }
     this.buckets = new TokenBuckets(clock, l.ratePerSecond, l.rateBurst, l.maxTrackedClients)
     this.conns = new ConnectionCounter(l.maxConnectionsPerIp)

@@ -1,7 +1,8 @@
 import { Type, StringEnum, Strict, GeoSchema, CapacitySchema, ConditionSchema, envelope, type Static } from './common.js'
 import type { ObjectMeta } from '../meta.js'
 
-export const TIERS = ['edge', 'central'] as const
+import { TIERS } from './tiers.js'
+export { TIERS }
 
 export const SiteSpecSchema = Type.Object({
   region: Type.String({ minLength: 1, maxLength: 63 }),

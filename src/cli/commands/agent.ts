@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { startAgent } from '../../agent/agent.js'
-import { TIERS } from '../../api/kinds/index.js'
+import { TIERS } from '../../api/kinds/tiers.js'
 import { registriesConfPath } from '../../agent/images/node-images.js'
 
 function collect(v: string, prev: string[]): string[] { return [...prev, v] }
