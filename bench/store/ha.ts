@@ -17,7 +17,7 @@ import { createLogger } from '../../src/lib/log.js'
 import { LeaderElection } from '../../src/server/ha/leader.js'
 import type { LogStore } from '../../src/store/log-store.js'
 import { openStore } from '../../src/store/open.js'
-import { startPostgres } from '../../test/store/postgres-server.js'
+import { startPostgres } from '../../src/store/postgres/local-server.js'
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { runDemo } from '../../demo/demo.js'
+import { runHaDemo } from '../../demo/ha-demo.js'
 
 export function registerDemo(program: Command): void {
   program.command('demo')
@@ -7,8 +8,9 @@ export function registerDemo(program: Command): void {
     .option('--data-dir <dir>', 'where the demo keeps its state (wiped at start)', './.edgeplane-demo')
     .option('--listen <host:port>', 'API address', '127.0.0.1:7420')
     .option('--dns-listen <host:port>', 'DNS address', '127.0.0.1:5353')
-    .action(async (opts: { dataDir: string; listen: string; dnsListen: string }) => {
-      const demo = await runDemo({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen })
+    .option('--ha', 'two servers on one PostgreSQL (a private one, from the machine\'s PostgreSQL binaries)')
+    .action(async (opts: { dataDir: string; listen: string; dnsListen: string; ha?: boolean }) => {
+      const demo = await (opts.ha ? runHaDemo : runDemo)({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen })
       await demo.done
     })
 }
