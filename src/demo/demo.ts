@@ -43,6 +43,8 @@ export interface DemoOptions {
   readyTimeoutMs?: number
   /** The port of every site's gateway (on the site's own address); default GATEWAY_PORT. */
   gatewayPort?: number
+  /** What the agents get as --server (default the demo server's URL); `demo --ha` lists two. */
+  agentServers?: string
 }
 
 /** Every site's gateway listens on this port of the site's own loopback address. */
@@ -190,7 +192,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
       const address = `127.0.${i + 1}.1`
       out(agentLines[i])
       launch(`agent-${s.name}`, [
-        'agent', '--server', url, '--join-token', join_.token, '--site', s.name, '--region', s.region,
+        'agent', '--server', o.agentServers ?? url, '--join-token', join_.token, '--site', s.name, '--region', s.region,
         '--provider', s.provider, '--tier', s.tier, '--geo', `${s.geo[0]},${s.geo[1]}`, '--address', address,
         '--name', `${s.name}-1`, '--data-dir', join(dataDir, 'agents', s.name), '--cpu', '2', '--memory', '2Gi',
         '--label', `city=${s.name}`, '--stop-instances-on-exit', '--gateway', `${address}:${o.gatewayPort ?? GATEWAY_PORT}`,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { runDemo } from '../../demo/demo.js'
+import { runHaDemo } from '../../demo/ha-demo.js'
 
 export function registerDemo(program: Command): void {
   program.command('demo')
@@ -8,10 +9,11 @@ export function registerDemo(program: Command): void {
     .option('--listen <host:port>', 'API address', '127.0.0.1:7420')
     .option('--dns-listen <host:port>', 'DNS address', '127.0.0.1:5353')
     .option('--gateway-port <port>', 'port of each site\'s gateway (on the site\'s address 127.0.N.1)', '8080')
-    .action(async (opts: { dataDir: string; listen: string; dnsListen: string; gatewayPort: string }) => {
+    .option('--ha', 'two servers on one PostgreSQL (a private one, from the machine\'s PostgreSQL binaries)')
+    .action(async (opts: { dataDir: string; listen: string; dnsListen: string; gatewayPort: string; ha?: boolean }) => {
       const gatewayPort = Number(opts.gatewayPort)
       if (!Number.isInteger(gatewayPort) || gatewayPort < 1 || gatewayPort > 65535) throw new Error(`--gateway-port "${opts.gatewayPort}" is not a port number`)
-      const demo = await runDemo({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen, gatewayPort })
+      const demo = await (opts.ha ? runHaDemo : runDemo)({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen, gatewayPort })
       await demo.done
     })
 }

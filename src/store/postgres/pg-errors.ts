@@ -16,6 +16,6 @@ export function isConnectionError(err: unknown): boolean {
 /** ApiErrors pass through; a lost database becomes Unavailable; anything else is rethrown as is. */
 export function asStoreError(err: unknown): unknown {
   if (err instanceof ApiError) return err
-  if (isConnectionError(err)) return new ApiError('Unavailable', `the database (PostgreSQL) is unreachable: ${(err as Error).message}; the write was not made, retry`)
+  if (isConnectionError(err)) return new ApiError('Unavailable', `the database (PostgreSQL) is unreachable: ${(err as Error).message}; retry (a write that failed this way may or may not have been made: read before writing again)`)
   return err
 }

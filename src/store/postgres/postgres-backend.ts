@@ -31,7 +31,8 @@ export class PostgresBackend implements Backend {
   readonly driver = 'postgres'
   readonly pool: pg.Pool
   private pending: PendingWrite[] = []
-  private writing = false
+  /** The write loop while it runs (close() waits for it). */
+  private writing: Promise<void> | undefined
   private follower: LogFollower | undefined
   private migrated: Promise<void> | undefined
   private closed = false
@@ -118,41 +119,42 @@ export class PostgresBackend implements Backend {
   commit(kind: string, namespace: string, name: string, mutate: Mutation, fence?: Fence): Promise<WatchEvent> {
     return new Promise((resolve, reject) => {
       this.pending.push({ kind, namespace, name, mutate, fence, resolve, reject })
-      if (!this.writing) void this.writeLoop()
+      this.kick()
     })
+  }
+
+  private kick(): void {
+    if (this.writing) return
+    // A write queued after the loop saw an empty queue, before it ended, starts the next loop.
+    this.writing = this.writeLoop().finally(() => { this.writing = undefined; if (this.pending.length) this.kick() })
   }
 
   /** One transaction at a time: writes queued while it runs form the next batch (group commit). */
   private async writeLoop(): Promise<void> {
-    this.writing = true
-    try {
-      while (this.pending.length) {
-        const batch = this.pending.splice(0, MAX_BATCH)
-        let client: pg.PoolClient | undefined
-        let outcomes
-        try {
-          await this.migrate()
-          client = await this.pool.connect()
-          outcomes = await commitBatch(client, batch)
-        } catch (err) {
-          client?.release(err instanceof Error ? err : undefined)
-          const e = asStoreError(err)
-          for (const op of batch) op.reject(e)
-          continue
-        }
-        client.release()
-        const events = outcomes.filter((o): o is WatchEvent => !('error' in o))
-        // Committed and durable; delivered to this process's watchers before the writers hear back.
-        // If that fails (the database went away right after COMMIT) the follower delivers them later.
-        if (this.follower) await this.follower.local(events).catch(() => undefined)
-        batch.forEach((op, i) => {
-          const o = outcomes![i]
-          if ('error' in o) op.reject(o.error)
-          else op.resolve(o)
-        })
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, MAX_BATCH)
+      let client: pg.PoolClient | undefined
+      let outcomes
+      try {
+        await this.migrate()
+        client = await this.pool.connect()
+        outcomes = await commitBatch(client, batch)
+      } catch (err) {
+        client?.release(err instanceof Error ? err : undefined)
+        const e = asStoreError(err)
+        for (const op of batch) op.reject(e)
+        continue
       }
-    } finally {
-      this.writing = false
+      client.release()
+      const events = outcomes.filter((o): o is WatchEvent => !('error' in o))
+      // Committed and durable; delivered to this process's watchers before the writers hear back.
+      // If that fails (the database went away right after COMMIT) the follower delivers them later.
+      if (this.follower) await this.follower.local(events).catch(() => undefined)
+      batch.forEach((op, i) => {
+        const o = outcomes![i]
+        if ('error' in o) op.reject(o.error)
+        else op.resolve(o)
+      })
     }
   }
 
@@ -196,7 +198,7 @@ export class PostgresBackend implements Backend {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    while (this.writing) await new Promise((r) => setImmediate(r))
+    while (this.writing) await this.writing
     await this.follower?.stop()
     await this.pool.end()
   }
