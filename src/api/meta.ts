@@ -13,7 +13,11 @@ export interface ObjectMeta {
   resourceVersion?: string
   generation?: number
   creationTimestamp?: string
+  ownerReferences?: OwnerReference[]
+  managedFields?: { manager: string; operation: string; apiVersion: string; time?: string; fieldsType?: string; fieldsV1?: unknown; subresource?: string }[]
 }
+
+export interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
 
 export interface Condition {
   type: string
