@@ -64,3 +64,9 @@ export function setCondition(conditions: Condition[] | undefined, next: Conditio
 export function getCondition(conditions: Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find((c) => c.type === type)
 }
+
+/** Marks an object as belonging to `owner` (kubectl describe and garbage-collection-aware tools read it). */
+export function ownedBy(owner: Pick<Resource, 'apiVersion' | 'kind' | 'metadata'>): { ownerReferences?: OwnerReference[] } {
+  const uid = owner.metadata.uid
+  return uid ? { ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid, controller: true, blockOwnerDeletion: true }] } : {}
+}
