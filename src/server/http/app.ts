@@ -18,6 +18,7 @@ import type { RoutingTable } from '../../routing/table.js'
 import { registerSessionRoutes } from './sessions.js'
 import { versionInfo } from './version.js'
 import { registerImportRoutes } from './import.js'
+import { registerCoreEventRoutes } from './core-events.js'
 import type { SessionService } from '../../sessions/service.js'
 
 declare module 'fastify' {
@@ -124,6 +125,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   if (d.routing) registerRouteRoutes(app, d.routing)
   if (d.sessions) registerSessionRoutes(app, d.sessions)
   registerImportRoutes(app, d.store)
+  registerCoreEventRoutes(app, d.store)
   registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, bookmarkIntervalMs: d.bookmarkIntervalMs })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)
