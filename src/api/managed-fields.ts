@@ -69,10 +69,14 @@ export function fieldSet(obj: Obj, schema: Schema): Set<Path> {
 
 export function toFieldsV1(set: Set<Path>): Obj {
   const root: Obj = {}
+  const nodes: Obj[] = []
   for (const p of set) {
     let cur = root
     for (const seg of p.split(SEP)) cur = cur[seg] ??= {}
+    nodes.push(cur)
   }
+  // A field owned itself and through its children (a keyed list item) is marked "." as well.
+  for (const n of nodes) if (Object.keys(n).some((k) => k !== '.')) n['.'] = {}
   return root
 }
 
