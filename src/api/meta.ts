@@ -13,7 +13,11 @@ export interface ObjectMeta {
   resourceVersion?: string
   generation?: number
   creationTimestamp?: string
+  ownerReferences?: OwnerReference[]
+  managedFields?: { manager: string; operation: string; apiVersion: string; time?: string; fieldsType?: string; fieldsV1?: unknown; subresource?: string }[]
 }
+
+export interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
 
 export interface Condition {
   type: string
@@ -59,4 +63,10 @@ export function setCondition(conditions: Condition[] | undefined, next: Conditio
 
 export function getCondition(conditions: Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find((c) => c.type === type)
+}
+
+/** Marks an object as belonging to `owner` (kubectl describe and garbage-collection-aware tools read it). */
+export function ownedBy(owner: Pick<Resource, 'apiVersion' | 'kind' | 'metadata'>): { ownerReferences?: OwnerReference[] } {
+  const uid = owner.metadata.uid
+  return uid ? { ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid, controller: true, blockOwnerDeletion: true }] } : {}
 }

@@ -11,7 +11,7 @@
 import { randomHex } from '../lib/random-hex.js'
 import { isApiError } from '../api/errors.js'
 import type { App, AppStatus, Instance, Node, Revision, Site, Template } from '../api/kinds/index.js'
-import { API_VERSION, getCondition, setCondition } from '../api/meta.js'
+import { API_VERSION, getCondition, ownedBy, setCondition } from '../api/meta.js'
 import { templateRevision } from '../api/revision.js'
 import { isoNow, type Clock } from '../lib/clock.js'
 import { deepEqual } from '../lib/equal.js'
@@ -439,6 +439,7 @@ export class AppController {
         name: this.instanceName(name), namespace: app.metadata.namespace,
         labels: { [APP_LABEL]: name, [REVISION_LABEL]: revision },
         ...(replaces ? { annotations: { [REPLACES_ANNOTATION]: replaces } } : {}),
+        ...ownedBy(app),
       },
       spec: { app: name, revision, node, site, template, ...session },
     }

@@ -24,6 +24,16 @@ export const ObjectMetaSchema = Type.Object({
   resourceVersion: Type.Optional(Type.String()),
   generation: Type.Optional(Type.Integer()),
   creationTimestamp: Type.Optional(Type.String()),
+  /** The objects this one belongs to (an Instance and a Revision to their App). */
+  ownerReferences: Type.Optional(Type.Array(Type.Object({
+    apiVersion: Type.String(), kind: Type.String(), name: Type.String(), uid: Type.String(),
+    controller: Type.Optional(Type.Boolean()), blockOwnerDeletion: Type.Optional(Type.Boolean()),
+  }, Strict), { maxItems: 16 })),
+  /** Server-side apply: which manager owns which fields (set by the server). */
+  managedFields: Type.Optional(Type.Array(Type.Object({
+    manager: Type.String(), operation: Type.String(), apiVersion: Type.String(), time: Type.Optional(Type.String()),
+    fieldsType: Type.Optional(Type.String()), fieldsV1: Type.Optional(Type.Unknown()), subresource: Type.Optional(Type.String()),
+  }, Strict), { maxItems: 64 })),
 }, Strict)
 
 export const ConditionSchema = Type.Object({

@@ -13,7 +13,10 @@ const open = { security: [] }
 
 export function v1Paths(group: string, version: string): Record<string, Obj> {
   return {
-    '/api': get('the core API versions (none besides what /apis lists)'),
+    '/api': get('the core API versions (v1: events only)'),
+    '/api/v1': get('the core v1 resources served: events (read-only, for kubectl describe)'),
+    '/api/v1/events': get('events of every namespace as core v1 Events', { parameters: [query('fieldSelector', 'involvedObject.name=…, involvedObject.kind=…'), query('labelSelector', 'labels')] }),
+    '/api/v1/namespaces/{namespace}/events': get('events of a namespace as core v1 Events (kubectl describe looks here)', { parameters: [{ name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }, query('fieldSelector', 'involvedObject.name=…, involvedObject.kind=…, involvedObject.uid=…'), query('labelSelector', 'labels')] }),
     '/apis': get('the API groups (APIGroupList)'),
     [`/apis/${group}`]: get(`the ${group} group (APIGroup)`),
     [`/apis/${group}/${version}`]: get('the resources of the group and their verbs (APIResourceList)'),

@@ -3,7 +3,7 @@
 // what a rollback returns to and what `rollout undo` reads.
 import { isApiError } from '../../api/errors.js'
 import type { App, Instance, Revision, Template } from '../../api/kinds/index.js'
-import { API_VERSION } from '../../api/meta.js'
+import { API_VERSION, ownedBy } from '../../api/meta.js'
 import type { Cache } from '../../store/cache.js'
 import type { Store } from '../../store/types.js'
 import { pinTemplate, type DigestResolver } from './image-pinning.js'
@@ -38,7 +38,7 @@ export class Revisions {
       const digest = current.image?.split('@')[1]
       const rev: Revision = {
         apiVersion: API_VERSION, kind: 'Revision',
-        metadata: { name: revisionName(app.metadata.name, revision), namespace: app.metadata.namespace, labels: { [REVISION_APP_LABEL]: app.metadata.name } },
+        metadata: { name: revisionName(app.metadata.name, revision), namespace: app.metadata.namespace, labels: { [REVISION_APP_LABEL]: app.metadata.name }, ...ownedBy(app) },
         spec: { app: app.metadata.name, revision, number, template: current, ...(t.image && digest ? { image: { requested: t.image, digest } } : {}) },
       }
       try {

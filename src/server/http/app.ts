@@ -19,6 +19,7 @@ import { registerSessionRoutes } from './sessions.js'
 import { versionInfo } from './version.js'
 import { registerImportRoutes } from './import.js'
 import { admittingStore } from '../registry/allow-list.js'
+import { registerCoreEventRoutes } from './core-events.js'
 import type { SessionService } from '../../sessions/service.js'
 
 declare module 'fastify' {
@@ -127,6 +128,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   if (d.routing) registerRouteRoutes(app, d.routing)
   if (d.sessions) registerSessionRoutes(app, d.sessions)
   registerImportRoutes(app, admittingStore(d.store, d.allowedRegistries))
+  registerCoreEventRoutes(app, d.store)
   registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, allowedRegistries: d.allowedRegistries, bookmarkIntervalMs: d.bookmarkIntervalMs })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)

@@ -6,7 +6,6 @@ import { registerOpenApiRoutes } from './openapi-routes.js'
 
 export function registerDiscoveryRoutes(app: FastifyInstance, version: string): void {
   const groupVersion = { groupVersion: API_VERSION, version: VERSION }
-  app.get('/api', async () => ({ kind: 'APIVersions', versions: [] }))
   // apps/v1 serves Deployments only to import them into Apps (kubectl create|apply -f deployment.yaml).
   const appsVersion = { groupVersion: 'apps/v1', version: 'v1' }
   app.get('/apis', async () => ({ kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: GROUP, versions: [groupVersion], preferredVersion: groupVersion }, { name: 'apps', versions: [appsVersion], preferredVersion: appsVersion }] }))

@@ -22,6 +22,7 @@ import { checkFieldValidation, dryRunOf, flag, text, wholeNumber, type RawQuery 
 import { watch } from './watch.js'
 import { ListSnapshots } from './list-pages.js'
 import { scaleRequest } from './scale.js'
+import { serverSideApply, withUpdateRecorded } from './server-side-apply.js'
 
 const PREFIX = '/apis/edgeplane.io/v1/'
 
@@ -64,7 +65,12 @@ export function registerResourceRoutes(app: FastifyInstance, deps: ResourceDeps)
         w.dryRun = dryRunOf(q)
         checkFieldValidation(q)
       }
-      if (path.sub === 'scale') return scaleRequest(store, path, req, reply, w)
+      // As kube-apiserver does, a write without fieldManager is managed under its client's name
+      // (the User-Agent up to "/"); only kubectl's are recorded, so other clients' objects stay lean.
+      const ua = String(req.headers['user-agent'] ?? '')
+      const manager = text(q, 'fieldManager') ?? (ua.startsWith('kubectl') ? ua.split('/')[0] : undefined)
+      const now = deps.now ?? Date.now
+      if (path.sub === 'scale') return scaleRequest(store, path, req, reply, w, manager, now)
       // Table answers (kubectl get) live in their own file.
       const table = await tableAnswer(store, path, req)
       if (table) return table
@@ -75,15 +81,20 @@ export function registerResourceRoutes(app: FastifyInstance, deps: ResourceDeps)
         case 'POST':
           if (path.name !== undefined) throw new ApiError('MethodNotAllowed', 'POST creates: send it to the collection, without a name')
           reply.code(201)
-          return create(store, path, parseBody(req), w)
+          return create(store, path, withUpdateRecorded({ path, now }, undefined, checkBody(path, parseBody(req)), manager), w)
         case 'PUT':
           requireName(path)
-          return path.sub === 'status' ? store.update(checkBody(path, parseBody(req)), { ...w, subresource: 'status' }) : replace(store, path, parseBody(req), w)
+          if (path.sub === 'status') return store.update(checkBody(path, parseBody(req)), { ...w, subresource: 'status' })
+          return replace(store, path, withUpdateRecorded({ path, now }, manager ? await store.get(path.info.kind, path.namespace, path.name!) : undefined, checkBody(path, parseBody(req)), manager), w)
         case 'PATCH': {
           requireName(path)
           const ct = String(req.headers['content-type'] ?? '')
           if (ct.startsWith('application/apply-patch')) {
-            const { created, obj } = await apply(store, path, parseBody(req), w)
+            // With a field manager (kubectl apply --server-side): real server-side apply. Without
+            // one (edgeplane's own CLI): the apply replaces everything the caller owns.
+            const { created, obj } = text(q, 'fieldManager')
+              ? await serverSideApply({ store, path, check: (b) => checkBody(path, b), now }, parseBody(req), text(q, 'fieldManager')!, flag(q, 'force'), w)
+              : await apply(store, path, parseBody(req), w)
             reply.code(created ? 201 : 200)
             return obj
           }

@@ -11,6 +11,7 @@ import type { Store, WriteOptions } from '../../store/types.js'
 import type { ResourcePath } from './resource-path.js'
 import { parseBody, parseJsonBody } from './body.js'
 import { applyJsonPatch } from './json-patch.js'
+import { withUpdateRecorded } from './server-side-apply.js'
 
 interface Scale {
   kind: 'Scale'
@@ -30,7 +31,7 @@ export function scaleOf(app: App): Scale {
   }
 }
 
-export async function scaleRequest(store: Store, path: ResourcePath, req: FastifyRequest, reply: FastifyReply, w: WriteOptions): Promise<Scale> {
+export async function scaleRequest(store: Store, path: ResourcePath, req: FastifyRequest, reply: FastifyReply, w: WriteOptions, manager?: string, now: () => number = Date.now): Promise<Scale> {
   const app = await store.get<App>('App', path.namespace, path.name!)
   if (!app) throw new ApiError('NotFound', `app "${path.name}" not found in namespace "${path.namespace}"`, { kind: 'App', name: path.name })
   if (req.method === 'GET') return scaleOf(app)
@@ -52,6 +53,6 @@ export async function scaleRequest(store: Store, path: ResourcePath, req: Fastif
   if (app.spec.autoscale) reply.header('warning', `299 - "app ${path.name} has spec.autoscale: the autoscaler sets its replicas within min/max; spec.replicas is the starting point"`)
   const rv = s.metadata?.resourceVersion
   const obj = validateResource({ ...app, metadata: { ...app.metadata, resourceVersion: rv || app.metadata.resourceVersion }, spec: { ...app.spec, replicas } })
-  const updated = await store.update<Resource>(obj, w)
+  const updated = await store.update<Resource>(withUpdateRecorded({ path, now }, app, obj, manager), w)
   return scaleOf(updated as App)
 }
