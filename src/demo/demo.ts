@@ -16,6 +16,8 @@ import { PARENT_PIPE_ENV } from '../lib/parent-pipe.js'
 import { watchAncestors } from './ancestors.js'
 import { portProblem } from './port-holder.js'
 import { displayPath, readyLines, startLines } from './hints.js'
+import { DEMO_REGISTRY, startContainerApp } from './container-app.js'
+import type { LocalRegistry } from './registry.js'
 
 export interface DemoSite {
   name: string
@@ -130,6 +132,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
   }
 
   let stopping: Promise<void> | undefined
+  let containerRegistry: LocalRegistry | undefined
   const stop = () => {
     stopping ??= (async () => {
       const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())))
@@ -137,6 +140,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
       const agents = children.filter((c) => c.role !== 'server')
       for (const c of agents) c.proc.kill('SIGTERM')
       await Promise.race([Promise.all(agents.map((c) => exited(c.proc))), delay(15_000)])
+      await containerRegistry?.stop()
       for (const c of children) {
         if (c.role === 'server') c.proc.kill('SIGTERM')
       }
@@ -167,7 +171,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     const [serverLine, ...agentLines] = startLines(shown, siteLines)
     out(serverLine)
     const server = launch('server', ['server', '--data-dir', join(dataDir, 'server'), '--listen', o.listen,
-      '--dns-listen', o.dnsListen, '--geo-rules', join(PACKAGE_ROOT, 'examples', 'geo-rules.yaml')])
+      '--dns-listen', o.dnsListen, '--geo-rules', join(PACKAGE_ROOT, 'examples', 'geo-rules.yaml'), '--allowed-registries', DEMO_REGISTRY])
     let serverExit = ''
     server.once('exit', (code) => { serverExit = `the server exited with code ${code}; see ${join(dataDir, 'logs', 'server.log')}` })
     const url = `https://${o.listen}`
@@ -215,6 +219,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
         out(`${obj.kind.toLowerCase()}/${obj.metadata.name} ${action}`)
       }
     }
+    containerRegistry = await startContainerApp({ packageRoot: PACKAGE_ROOT, dataDir, apply: (doc) => client.apply(doc), out })
     const app = await waitFor('hello to be ready', o.readyTimeoutMs ?? 90_000, async () => {
       const a = await client.get<App>(kindInfo('App')!, 'default', 'hello')
       return (a.status?.readyReplicas ?? 0) >= a.spec.replicas && a.spec.replicas > 0 ? a : undefined
@@ -225,7 +230,10 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     for (const line of readyLines({
       ready: app.status!.readyReplicas ?? 0, replicas: app.spec.replicas, sites: app.status!.sites?.length ?? 0, url, configPath: displayPath(configPath), dataDir: shown,
       endpoints: { paris: bySite.get('paris'), tokyo: bySite.get('tokyo') }, dnsHost, dnsPort, gatewayPort: o.gatewayPort ?? GATEWAY_PORT,
-    })) out(line)
+    })) {
+      if (line.startsWith('Ctrl-C') && containerRegistry) out('a container app (podman, limits enforced): npx edgeplane get instances -l edgeplane.io/app=hello-container, then curl its endpoint')
+      out(line)
+    }
     ready = true
     await http.close()
     return { stop, server: url, token, done: done.then(unwatch) }
