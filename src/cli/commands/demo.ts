@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { runDemo } from '../../demo/demo.js'
 
 export function registerDemo(program: Command): void {
   program.command('demo')
@@ -11,6 +10,8 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { dataDir: string; listen: string; dnsListen: string; gatewayPort: string }) => {
       const gatewayPort = Number(opts.gatewayPort)
       if (!Number.isInteger(gatewayPort) || gatewayPort < 1 || gatewayPort > 65535) throw new Error(`--gateway-port "${opts.gatewayPort}" is not a port number`)
+      // Loaded when run: every other command starts without this role's modules.
+      const { runDemo } = await import('../../demo/demo.js')
       const demo = await runDemo({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen, gatewayPort })
       await demo.done
     })
