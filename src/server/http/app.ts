@@ -12,6 +12,7 @@ import type { ServerMetrics } from '../metrics.js'
 import { registerBodyParsers } from './body.js'
 import { registerDiscoveryRoutes } from './discovery.js'
 import { registerResourceRoutes } from './resources.js'
+import { liveStatus, registerLiveStatus } from './live-status.js'
 import { registerTokenRoutes } from './tokens.js'
 import { registerRouteRoutes } from './route.js'
 import type { RoutingTable } from '../../routing/table.js'
@@ -120,7 +121,10 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   registerTokenRoutes(app, d.tokens)
   if (d.routing) registerRouteRoutes(app, d.routing)
   if (d.sessions) registerSessionRoutes(app, d.sessions)
-  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams })
+  // Nodes and sites read with what the links know now (last message, bytes, serving gateway).
+  const live = liveStatus(d.hub.stats, () => d.hub.refreshCounters())
+  registerLiveStatus(app, live)
+  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, live })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)
   })

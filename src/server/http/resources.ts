@@ -24,9 +24,11 @@ export interface ResourceDeps {
   logs: LogStreamer
   /** Open watch streams; the server ends them when it closes. */
   streams: Set<() => void>
+  /** Objects as the links know them now (src/server/http/live-status.ts), for Table answers. */
+  live?: (o: Resource) => Resource
 }
 
-export function registerResourceRoutes(app: FastifyInstance, { store, logs, streams }: ResourceDeps): void {
+export function registerResourceRoutes(app: FastifyInstance, { store, logs, streams, live }: ResourceDeps): void {
   app.route({
     method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     url: `${PREFIX}*`,
@@ -42,7 +44,7 @@ export function registerResourceRoutes(app: FastifyInstance, { store, logs, stre
       }
       if (path.info.readOnly && req.method !== 'GET' && req.method !== 'DELETE') throw new ApiError('MethodNotAllowed', path.info.readOnly)
       // Table answers (kubectl get) live in their own file.
-      const table = await tableAnswer(store, path, req)
+      const table = await tableAnswer(store, path, req, live)
       if (table) return table
       switch (req.method) {
         case 'GET':
