@@ -245,6 +245,7 @@ async function checkPorts(o: DemoOptions): Promise<void> {
   const problems = [
     await portProblem('the API address', host, port),
     await portProblem('the DNS address', dnsHost, dnsPort, true),
+    await portProblem('the DNS address', dnsHost, dnsPort),
     ...await Promise.all(DEMO_SITES.map((s, i) => portProblem(`${s.name}'s gateway address`, `127.0.${i + 1}.1`, o.gatewayPort ?? GATEWAY_PORT))),
   ].filter((p): p is string => !!p)
   if (problems.length) throw new Error(`cannot start the demo: ${problems.join('; ')}`)
