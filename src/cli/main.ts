@@ -17,6 +17,7 @@ import { registerRollout } from './commands/rollout.js'
 import { registerSession } from './commands/session.js'
 import { registerSim } from './commands/sim.js'
 import { registerStore } from './commands/store.js'
+import { registerVersion } from './commands/version.js'
 
 export function buildProgram(): Command {
   const program = new Command('edgeplane')
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-  for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerRollout, registerRoute, registerSession, registerToken, registerLogin, registerSim, registerStore]) register(program)
+  for (const register of [registerServer, registerAgent, registerDemo, registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerRollout, registerRoute, registerSession, registerToken, registerLogin, registerSim, registerStore, registerVersion]) register(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }

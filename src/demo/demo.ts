@@ -117,13 +117,13 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
   const children: { proc: ChildProcess; role: string }[] = []
   const savePids = () => writeFileSync(join(dataDir, 'pids.json'), JSON.stringify(children.map((c) => ({ pid: c.proc.pid, role: c.role }))))
 
-  const launch = (role: string, args: string[]) => {
+  const launch = (role: string, args: string[], stdin: 'ignore' | 'pipe' = 'ignore') => {
     const log = openSync(join(dataDir, 'logs', `${role}.log`), 'a')
     // Own process group: Ctrl-C reaches only the demo, which then stops everything in order. Fd 3 is
     // a pipe the demo never writes: if the demo dies in a way it cannot clean up after (SIGKILL),
     // the child reads EOF there and stops itself (src/lib/parent-pipe.ts).
     const proc = spawn(self.cmd, [...self.args, ...args], {
-      cwd: PACKAGE_ROOT, stdio: ['ignore', log, log, 'pipe'], detached: true,
+      cwd: PACKAGE_ROOT, stdio: [stdin, log, log, 'pipe'], detached: true,
       env: { UV_THREADPOOL_SIZE: '16', ...process.env, EDGEPLANE_LOG_LEVEL: process.env.EDGEPLANE_LOG_LEVEL ?? 'info', [PARENT_PIPE_ENV]: '3' },
     })
     children.push({ proc, role })
@@ -175,6 +175,18 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     let serverExit = ''
     server.once('exit', (code) => { serverExit = `the server exited with code ${code}; see ${join(dataDir, 'logs', 'server.log')}` })
     const url = `https://${o.listen}`
+    // Agents start now, beside the server: loading a Node process's modules takes seconds on a busy
+    // machine, so they load while the server starts, then wait for their join token on stdin.
+    const agents = DEMO_SITES.map((s, i) => {
+      const address = `127.0.${i + 1}.1`
+      out(agentLines[i])
+      return launch(`agent-${s.name}`, [
+        'agent', '--server', o.agentServers ?? url, '--join-token', '-', '--site', s.name, '--region', s.region,
+        '--provider', s.provider, '--tier', s.tier, '--geo', `${s.geo[0]},${s.geo[1]}`, '--address', address,
+        '--name', `${s.name}-1`, '--data-dir', join(dataDir, 'agents', s.name), '--cpu', '2', '--memory', '2Gi',
+        '--label', `city=${s.name}`, '--stop-instances-on-exit', '--gateway', `${address}:${o.gatewayPort ?? GATEWAY_PORT}`,
+      ], 'pipe')
+    })
     const tokenPath = join(dataDir, 'server', 'admin.token')
     const caFile = join(dataDir, 'server', 'pki', 'ca.crt')
     const token = await waitFor('the server', 30_000, async () => {
@@ -192,16 +204,8 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     const client = new ResourceClient(http)
     const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', ttlSeconds: 3600, maxUses: DEMO_SITES.length, description: 'demo agents' })) as { token: string }
 
-    DEMO_SITES.forEach((s, i) => {
-      const address = `127.0.${i + 1}.1`
-      out(agentLines[i])
-      launch(`agent-${s.name}`, [
-        'agent', '--server', o.agentServers ?? url, '--join-token', join_.token, '--site', s.name, '--region', s.region,
-        '--provider', s.provider, '--tier', s.tier, '--geo', `${s.geo[0]},${s.geo[1]}`, '--address', address,
-        '--name', `${s.name}-1`, '--data-dir', join(dataDir, 'agents', s.name), '--cpu', '2', '--memory', '2Gi',
-        '--label', `city=${s.name}`, '--stop-instances-on-exit', '--gateway', `${address}:${o.gatewayPort ?? GATEWAY_PORT}`,
-      ])
-    })
+    // The join token goes to every agent's stdin: they took the time to load meanwhile.
+    for (const a of agents) { a.stdin!.on('error', () => { /* that agent is gone: its exit is reported */ }); a.stdin!.end(join_.token + '\n') }
 
     const configPath = writeConfigFile({ server: url, token, caFile })
     await waitFor('all nodes to be ready', 60_000, async () => {
@@ -251,6 +255,7 @@ async function checkPorts(o: DemoOptions): Promise<void> {
   const problems = [
     await portProblem('the API address', host, port),
     await portProblem('the DNS address', dnsHost, dnsPort, true),
+    await portProblem('the DNS address', dnsHost, dnsPort),
     ...await Promise.all(DEMO_SITES.map((s, i) => portProblem(`${s.name}'s gateway address`, `127.0.${i + 1}.1`, o.gatewayPort ?? GATEWAY_PORT))),
   ].filter((p): p is string => !!p)
   if (problems.length) throw new Error(`cannot start the demo: ${problems.join('; ')}`)

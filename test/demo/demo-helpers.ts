@@ -82,7 +82,10 @@ async function freeTcp(host = '127.0.0.1', port = 0): Promise<number | undefined
 /** Ports free now: the API's, the DNS's (UDP), and one free on every site's address for the gateways. */
 export async function demoPorts(): Promise<DemoPorts> {
   const api = (await freeTcp())!
-  const dns = await new Promise<number>((r) => { const s = createSocket('udp4'); s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)) }) })
+  // The DNS serves UDP and TCP on its port: both must be free.
+  let dns: number
+  do dns = await new Promise<number>((r) => { const s = createSocket('udp4'); s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)) }) })
+  while (dns === api || (await freeTcp('127.0.0.1', dns)) !== dns)
   for (;;) {
     const gateway = 20000 + Math.floor(Math.random() * 9000)
     const free = await Promise.all([1, 2, 3, 4, 5].map((n) => freeTcp(`127.0.${n}.1`, gateway)))

@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { startAgent } from '../../agent/agent.js'
 import { TIERS } from '../../api/kinds/tiers.js'
 import { registriesConfPath } from '../../agent/images/node-images.js'
 
@@ -25,7 +24,7 @@ export function parseGeo(s: string | undefined): { lat: number; lon: number } | 
 export function registerAgent(program: Command): void {
   program.command('agent')
     .description('run the node agent: joins the server, runs this node\'s instances, keeps them running offline')
-    .option('--join-token <token>', 'needed only the first time (from "edgeplane token create --join")')
+    .option('--join-token <token>', 'needed only the first time (from "edgeplane token create --join"); - reads it from stdin (kept out of the process list)')
     .requiredOption('--site <name>', 'the site this node belongs to')
     .option('--region <region>', 'the site\'s region', 'default')
     .option('--provider <provider>', 'who runs the site (self, a vendor name)', 'self')
@@ -57,8 +56,12 @@ export function registerAgent(program: Command): void {
       const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
       let agent
       try {
+        // Loaded when run: every other command starts without this role's modules. Loading them
+        // overlaps waiting for a token on stdin (the demo starts agents before its server is up).
+        const [{ startAgent }, joinToken] = await Promise.all([import('../../agent/agent.js'), o.joinToken === '-' ? readStdin() : o.joinToken])
+        if (o.joinToken === '-' && !joinToken) throw new Error('--join-token -: stdin ended without a token')
         agent = await startAgent({
-          server, joinToken: o.joinToken, dataDir: o.dataDir, name: o.name, address: o.address,
+          server, joinToken, dataDir: o.dataDir, name: o.name, address: o.address,
           site: { name: o.site, region: o.region, provider: o.provider, tier: o.tier as 'edge' | 'central', ...(o.geo ? { geo: parseGeo(o.geo) } : {}), labels },
           labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired, caFile: o.caFile, gateway: o.gateway, metricsListen: o.metricsListen,
           ...(o.registryCache ? { registryCache: o.registryCache } : {}),
@@ -73,4 +76,10 @@ export function registerAgent(program: Command): void {
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })
+}
+
+async function readStdin(): Promise<string> {
+  let text = ''
+  for await (const chunk of process.stdin) text += chunk
+  return text.trim()
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { kindInfo } from '../../api/kinds/index.js'
 import { clientFrom, formatError, type GlobalFlags } from '../context.js'
-import { kindOrThrow } from '../resource-client.js'
+import { targets as parseTargets } from './get.js'
 import { readManifestArg } from './apply.js'
 
 export function registerDelete(program: Command): void {
@@ -21,8 +21,11 @@ export function registerDelete(program: Command): void {
           targets.push({ kind: d.kind, namespace: k.namespaced ? d.metadata?.namespace ?? flags.namespace : undefined, name: d.metadata?.name })
         }
       } else {
-        if (!kind || !name) throw new Error('delete needs KIND NAME, or -f FILE')
-        targets.push({ kind: kindOrThrow(kind).kind, namespace: flags.namespace, name })
+        if (!kind) throw new Error('delete needs KIND NAME, or -f FILE')
+        for (const t of parseTargets(kind, name)) {
+          if (!t.name) throw new Error('delete needs KIND NAME (or KIND/NAME), or -f FILE')
+          targets.push({ kind: t.k.kind, namespace: flags.namespace, name: t.name })
+        }
       }
       let failed = 0
       for (const t of targets) {

@@ -1,6 +1,4 @@
 import type { Command } from 'commander'
-import { runDemo } from '../../demo/demo.js'
-import { runHaDemo } from '../../demo/ha-demo.js'
 
 export function registerDemo(program: Command): void {
   program.command('demo')
@@ -13,7 +11,9 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { dataDir: string; listen: string; dnsListen: string; gatewayPort: string; ha?: boolean }) => {
       const gatewayPort = Number(opts.gatewayPort)
       if (!Number.isInteger(gatewayPort) || gatewayPort < 1 || gatewayPort > 65535) throw new Error(`--gateway-port "${opts.gatewayPort}" is not a port number`)
-      const demo = await (opts.ha ? runHaDemo : runDemo)({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen, gatewayPort })
+      // Loaded when run: every other command starts without this role's modules.
+      const run = opts.ha ? (await import('../../demo/ha-demo.js')).runHaDemo : (await import('../../demo/demo.js')).runDemo
+      const demo = await run({ dataDir: opts.dataDir, listen: opts.listen, dnsListen: opts.dnsListen, gatewayPort })
       await demo.done
     })
 }

@@ -3,17 +3,19 @@ import type { App, Event } from '../../api/kinds/index.js'
 import { getCondition, type Resource } from '../../api/meta.js'
 import { kindInfo } from '../../api/kinds/index.js'
 import { clientFrom, type GlobalFlags } from '../context.js'
-import { kindOrThrow } from '../resource-client.js'
+import { targets } from './get.js'
 import { age, table, toYaml } from '../output.js'
 
 export function registerDescribe(program: Command): void {
   program.command('describe')
     .description('show one resource in full, with its recent events')
-    .argument('<kind>')
-    .argument('<name>')
-    .action(async (kind: string, name: string, _opts: unknown, cmd: Command) => {
+    .argument('<kind>', 'the kind, or KIND/NAME')
+    .argument('[name]')
+    .action(async (kindArg: string, nameArg: string | undefined, _opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals() as GlobalFlags
-      const k = kindOrThrow(kind)
+      const [{ k, name }, ...more] = targets(kindArg, nameArg)
+      if (more.length) throw new Error('describe shows one resource: KIND NAME or KIND/NAME')
+      if (!name) throw new Error(`describe needs a name: describe ${kindArg} NAME, or ${k.singular}/NAME`)
       const client = clientFrom(flags)
       const obj = await client.get(k, flags.namespace, name)
       const { metadata, spec, status, kind: _k, apiVersion: _a, ...rest } = obj as Resource & Record<string, unknown>

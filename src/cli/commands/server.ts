@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { LINK_ADMISSION_RATE } from '../../api/link.js'
-import { startServer } from '../../server/server.js'
 import { parseDuration } from './token.js'
 import { parseAllowedRegistries } from '../../server/registry/allow-list.js'
 
@@ -40,6 +39,8 @@ export function registerServer(program: Command): void {
       const tls = opts.insecureHttp ? { mode: 'off' as const }
         : opts.tlsCert ? { mode: 'files' as const, cert: opts.tlsCert, key: opts.tlsKey!, ca: opts.tlsCa }
         : { mode: 'auto' as const, sans: opts.tlsSan }
+      // Loaded when run: every other command starts without this role's modules.
+      const { startServer } = await import('../../server/server.js')
       const srv = await startServer({
         dataDir: opts.dataDir, listen: opts.listen, tls, nodeCredentialTtlSeconds: parseDuration(opts.nodeCredentialTtl),
         heartbeatSeconds: positive(opts.heartbeatSeconds, '--heartbeat-seconds'),

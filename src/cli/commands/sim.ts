@@ -1,9 +1,5 @@
 import type { Command } from 'commander'
-import { createLogger } from '../../lib/log.js'
-import { ensureFileLimit } from '../../sim/limits.js'
 import { createInterface } from 'node:readline'
-import { startFleet } from '../../sim/fleet.js'
-import { FaultConsole, parseFault } from '../../sim/faults.js'
 import { positive } from './server.js'
 
 export function registerSim(program: Command): void {
@@ -28,6 +24,9 @@ export function registerSim(program: Command): void {
       if (!server) throw new Error('the simulator needs --server URL')
       const sites = positive(o.sites, '--sites')
       const perSite = positive(o.nodesPerSite, '--nodes-per-site')
+      // Loaded when run: every other command starts without the simulator's modules.
+      const [{ createLogger }, { ensureFileLimit }, { startFleet }, { FaultConsole, parseFault }] = await Promise.all([
+        import('../../lib/log.js'), import('../../sim/limits.js'), import('../../sim/fleet.js'), import('../../sim/faults.js')])
       const lim = ensureFileLimit(sites * perSite + 512)
       if (lim.raised) process.stderr.write(`edgeplane sim: raised the open-file limit to ${lim.limit?.soft}\n`)
       if (lim.problem) throw new Error(lim.problem)

@@ -12,6 +12,7 @@ import type { ServerMetrics } from '../metrics.js'
 import { registerBodyParsers } from './body.js'
 import { registerDiscoveryRoutes } from './discovery.js'
 import { registerResourceRoutes } from './resources.js'
+import { liveStatus, registerLiveStatus } from './live-status.js'
 import { registerTokenRoutes } from './tokens.js'
 import { registerRouteRoutes } from './route.js'
 import type { RoutingTable } from '../../routing/table.js'
@@ -129,7 +130,10 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   if (d.sessions) registerSessionRoutes(app, d.sessions)
   registerImportRoutes(app, admittingStore(d.store, d.allowedRegistries))
   registerCoreEventRoutes(app, d.store)
-  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, allowedRegistries: d.allowedRegistries, bookmarkIntervalMs: d.bookmarkIntervalMs })
+  // Nodes and sites read with what the links know now (last message, bytes, serving gateway).
+  const live = liveStatus(d.hub.stats, () => d.hub.refreshCounters())
+  registerLiveStatus(app, live)
+  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, allowedRegistries: d.allowedRegistries, bookmarkIntervalMs: d.bookmarkIntervalMs, live })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)
   })

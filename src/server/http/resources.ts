@@ -40,10 +40,12 @@ export interface ResourceDeps {
   bookmarkIntervalMs?: number
   /** The clock of list snapshots (continue tokens). */
   now?: () => number
+  /** Objects as the links know them now (src/server/http/live-status.ts), for Table answers. */
+  live?: (o: Resource) => Resource
 }
 
 export function registerResourceRoutes(app: FastifyInstance, deps: ResourceDeps): void {
-  const { logs } = deps
+  const { logs, live } = deps
   // Writes go through the admission checks that need server configuration (the registry allow-list).
   const store = admittingStore(deps.store, deps.allowedRegistries)
   const pages = new ListSnapshots({ now: deps.now })
@@ -72,7 +74,7 @@ export function registerResourceRoutes(app: FastifyInstance, deps: ResourceDeps)
       const now = deps.now ?? Date.now
       if (path.sub === 'scale') return scaleRequest(store, path, req, reply, w, manager, now)
       // Table answers (kubectl get) live in their own file.
-      const table = await tableAnswer(store, path, req)
+      const table = await tableAnswer(store, path, req, live)
       if (table) return table
       switch (req.method) {
         case 'GET':
