@@ -21,7 +21,7 @@ test('field sets: leaves, keyed list items by key, FieldsV1 round trip', () => {
 
 test('a conflict names the field and its owner; force takes it; dropped fields go', () => {
   const created = applyConfig(undefined, cfg(1), 'alice', schema, opts).obj
-  const updated = { ...created, spec: { ...created.spec, replicas: 5 } }
+  const updated: any = { ...created, spec: { ...created.spec, replicas: 5 } }
   updated.metadata = { ...updated.metadata, managedFields: recordUpdate(created, updated, 'scaler', schema, opts) }
   const clash = applyConfig(updated, cfg(2), 'alice', schema, opts)
   assert.deepEqual(clash.conflicts, [{ manager: 'scaler', field: '.spec.replicas' }])
