@@ -4,11 +4,9 @@
 // schema does not accept `runtime: container` yet, the answer is the 422 naming that field.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { AppSchema } from '../../src/api/kinds/index.js'
 import { APPS, assertStatus, json, settle, startTestServer } from './helpers.js'
 import { kubectlSkip, startKubectl } from './kubectl-helpers.js'
 
-const containers = JSON.stringify(AppSchema).includes('"container"')
 
 const DEPLOYMENT = `apiVersion: apps/v1
 kind: Deployment
@@ -44,17 +42,13 @@ test('kubectl create -f deployment.yaml: warnings printed by kubectl; the App or
   const r = await k.run(['create', '-f', k.file('deployment.yaml', DEPLOYMENT)])
   assert.match(r.stderr, /Warning: Deployment web: spec\.template\.spec\.containers\[0\]\.startupProbe: /, r.stderr)
   assert.match(r.stderr, /Warning: Deployment web: spec\.template\.metadata\.labels: /)
-  if (containers) {
-    assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /deployment\.apps\/web created/)
-    const app = json(await k.ts.req({ method: 'GET', url: `${APPS}/web` }))
-    assert.equal(app.spec.template.image, '127.0.0.1:5000/demo/hello:1.0')
-    assert.equal(app.spec.replicas, 2)
-  } else {
-    assert.notEqual(r.code, 0)
-    assert.match(r.stderr, /spec\.template\.runtime/, 'the 422 names the field this branch cannot take yet')
-    assertStatus(await k.ts.req({ method: 'GET', url: `${APPS}/web` }), 404, 'NotFound')
-  }
+  assert.equal(r.code, 0, r.stderr)
+  // The server answers with what it stored: the App the Deployment became.
+  assert.match(r.stdout, /app\.edgeplane\.io\/web created/)
+  const app = json(await k.ts.req({ method: 'GET', url: `${APPS}/web` }))
+  assert.equal(app.spec.template.runtime, 'container')
+  assert.equal(app.spec.template.image, '127.0.0.1:5000/demo/hello:1.0')
+  assert.equal(app.spec.replicas, 2)
 })
 
 test('POST /v1/import: one manifest, Warning headers, dryRun, and the whole manifest or nothing', async (t) => {
@@ -64,15 +58,10 @@ test('POST /v1/import: one manifest, Warning headers, dryRun, and the whole mani
   const warnings = ([] as string[]).concat(res.headers.warning as string | string[])
   assert.ok(warnings.some((w) => /^299 - "HorizontalPodAutoscaler web: metadata\.annotations: no edgeplane\.io\/requests-per-second-per-replica/.test(w)), warnings.join('\n'))
   assert.ok(warnings.some((w) => w.includes('Service web: spec.ports[0].port')), warnings.join('\n'))
-  if (containers) {
-    assert.equal(res.statusCode, 200, res.body)
-    const body = json(res)
-    assert.equal(body.items[0].action, 'created')
-    assert.deepEqual(body.items[0].app.spec.traffic, { host: 'web.edge.test', port: 'http' })
-  } else {
-    const s = assertStatus(res, 422, 'Invalid')
-    assert.ok(s.details.causes.some((c: any) => c.field === 'spec.template.runtime'), JSON.stringify(s.details.causes))
-  }
+  assert.equal(res.statusCode, 200, res.body)
+  const body = json(res)
+  assert.equal(body.items[0].action, 'created')
+  assert.deepEqual(body.items[0].app.spec.traffic, { host: 'web.edge.test', port: 'http' })
   assert.equal(await settle(ts.srv), before, 'nothing written')
   assertStatus(await ts.req({ method: 'POST', url: '/v1/import', headers: { 'content-type': 'application/yaml' }, payload: 'apiVersion: edgeplane.io/v1\nkind: Site\nmetadata: {name: x}\n' }), 400, 'BadRequest')
   const noImage = assertStatus(await ts.req({ method: 'POST', url: '/v1/import', headers: { 'content-type': 'application/yaml' }, payload: DEPLOYMENT.replace('image: 127.0.0.1:5000/demo/hello:1.0', 'imagePullPolicy: Always') }), 422, 'Invalid')
