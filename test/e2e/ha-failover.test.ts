@@ -172,7 +172,11 @@ test('three servers on one PostgreSQL: kill -9 the leader, then PostgreSQL', { s
     siteSelector: {matchLabels: {ha: 'yes'}}
 ` }))
   assert.ok(scaled.status < 300, JSON.stringify(scaled.body))
-  await waitUntil('api scaled to 2 after the database came back', async () => (await instancesOf(survivors[1], 'api')).length === 2 || undefined, 60_000)
+  await waitUntil('api scaled to 2 after the database came back', async () => (await instancesOf(survivors[1], 'api')).length === 2 || undefined, 120_000)
+    .catch(async (err) => {
+      const items = await instancesOf(survivors[1], 'api')
+      throw new Error(`${(err as Error).message}; leader ${await leaderId()}; api instances: ${items.map((i) => `${i.metadata.name}@${i.spec.site} ${i.status?.phase} deleting=${!!i.metadata.deletionTimestamp}`).join(', ')}`)
+    })
   const finalWeb = await instancesOf(survivors[1], 'web')
   assert.ok(finalWeb.every((i) => (i.status?.restarts ?? 0) === 0) && finalWeb.length === 3, 'web untouched throughout')
   mark('recovered after the database came back')
