@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     await waitNodesReady(server, 1)
     await new Promise((r) => setTimeout(r, IDLE_S * 1000))
     const rss0 = rssMiB(agent.proc.pid!)
-    const manifest = JSON.stringify({ apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name: 'bench-ctr' }, spec: { replicas: INSTANCES, template: { runtime: 'container', image, command: '/bin/sh', args: ['-c', SCRIPT], ports: [{ name: 'http' }], resources: { cpu: '10m', memory: '16Mi' }, readiness: { http: { path: '/', port: 'http' }, periodSeconds: 1 } }, placement: { maxPerSite: INSTANCES } } })
+    const manifest = JSON.stringify({ apiVersion: 'edgeplane.io/v1', kind: 'App', metadata: { name: 'bench-ctr' }, spec: { replicas: INSTANCES, template: { runtime: 'container', image, command: '/bin/sh', args: ['-c', SCRIPT], ports: [{ name: 'http' }], resources: { cpu: '10m', memory: '16Mi' }, readiness: { tcp: { port: 'http' }, periodSeconds: 1 } }, placement: { maxPerSite: INSTANCES } } })
     const applied = await api(server.url, server.token, 'POST', '/apis/edgeplane.io/v1/namespaces/default/apps', JSON.parse(manifest))
     if (applied.status !== 201) throw new Error(`apply: ${applied.status} ${JSON.stringify(applied.body)}`)
     await waitUntil('instances ready', async () => {

@@ -73,7 +73,7 @@ export class ContainerDriver implements RuntimeDriver {
     let code: number
     try {
       const args = runArgs({ name, uid, id: spec.id, node: this.o.node, template: t, image, host: spec.host ?? '127.0.0.1', ports: spec.ports ?? {}, envFile, runtimeArgs: this.podman.runtimeArgs() })
-      code = await exitCodeOf(this.podman.bin, args, fd)
+      code = await exitCodeOf(this.podman.bin, args, fd, dirname(spec.logFile))
     } finally {
       closeSync(fd)
       unlinkQuietly(envFile) // the values may be secrets; podman has read them
@@ -174,10 +174,13 @@ export class ContainerDriver implements RuntimeDriver {
   }
 }
 
-/** Runs podman with its stdout and stderr on fd (passthrough hands them to the container). */
-function exitCodeOf(bin: string, args: string[], fd: number): Promise<number> {
+/**
+ * Runs podman with its stdout and stderr on fd (passthrough hands them to the container), in the
+ * log directory: conmon drops its OOM marker file ("oom") in its working directory on this host.
+ */
+function exitCodeOf(bin: string, args: string[], fd: number, cwd: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(bin, args, { stdio: ['ignore', fd, fd] })
+    const child = spawn(bin, args, { stdio: ['ignore', fd, fd], cwd })
     child.once('error', () => resolve(127))
     child.once('exit', (code) => resolve(code ?? 1))
   })
