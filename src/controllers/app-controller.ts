@@ -27,6 +27,7 @@ import { advanceRollout, defaultStrategy, type RolloutStep, type SiteObservation
 import { observeImages, predistribute, templateImage, type ImageAvailability } from './rollout/predistribution.js'
 import { planReplacements, occupants, unavailableBudget, REPLACES_ANNOTATION, type SiteInstance } from './app/replace.js'
 import { Revisions } from './app/revisions.js'
+import { ImageResolveError, imageResolved, imageUnresolved, type DigestResolver } from './app/image-pinning.js'
 import { NodeRoom } from './app/node-room.js'
 import { EventBatch } from './app/event-batch.js'
 import { ANY_REVISION, FleetView } from './app/fleet-view.js'
@@ -66,6 +67,8 @@ export interface AppControllerOptions {
   nameSuffix?: () => string
   /** Image distribution: a rollout's next wave fetches the new image while the current one soaks, and starts once it is there. */
   images?: ImageAvailability
+  /** Resolves a container image tag to its digest when a Revision is made (the server's registry client). */
+  resolveDigest?: DigestResolver
 }
 
 export interface PoolPlanner {
@@ -101,7 +104,7 @@ export class AppController {
 
   constructor(private o: AppControllerOptions) {
     this.queue = new WorkQueue({ name: 'apps', clock: o.clock, log: o.log, reconcile: (k) => this.reconcile(k), dutyCycle: 0.5 })
-    if (o.revisions) this.revisions = new Revisions(o.store, o.revisions)
+    if (o.revisions) this.revisions = new Revisions(o.store, o.revisions, o.resolveDigest)
     this.fleet = new FleetView(o)
     this.changes = new PoolChanges(o.clock)
   }
@@ -217,7 +220,16 @@ export class AppController {
     const revision = templateRevision(app.spec.template)
     const strategy = defaultStrategy(app.spec.rollout)
     const lastGood = app.status?.lastGoodRevision
-    await this.revisions?.ensure(app, revision, lastGood ? [lastGood] : [], app.spec.rollout?.revisionHistoryLimit ?? 10)
+    let current: Template
+    try {
+      current = await this.revisions?.ensure(app, revision, lastGood ? [lastGood] : [], app.spec.rollout?.revisionHistoryLimit ?? 10) ?? app.spec.template
+    } catch (err) {
+      // No Revision without its image's digest: what runs keeps running, the app says why, and the
+      // registry is asked again with backoff (the work queue's).
+      if (!(err instanceof ImageResolveError)) throw err
+      await imageUnresolved(this.o, app, err)
+      throw err
+    }
 
     // 1. Placement, revision-agnostic (every instance is in the fleet at revision `*`):
     // replacements in progress share their old instance's slot, so they are out of the fleet while
@@ -278,7 +290,7 @@ export class AppController {
     const rolloutSettled = deepEqual(advanceRollout(step.status, rolloutInput).status, step.status)
     for (const e of step.events) this.o.events.record(app, e.type, e.reason, e.message)
     const fallbackRevision = step.status.phase === 'RolledBack' ? lastGood! : lastGood ?? revision
-    const templateOf = (rev: string): Template | undefined => rev === revision ? app.spec.template : this.revisions?.templateOf(app, rev, mine) ?? mine.find((i) => i.spec.revision === rev)?.spec.template
+    const templateOf = (rev: string): Template | undefined => rev === revision ? current : this.revisions?.templateOf(app, rev, mine) ?? mine.find((i) => i.spec.revision === rev)?.spec.template
 
     // Per-instance events, summarised when one reconcile changes many instances.
     const notes = new EventBatch(this.o.events, app)
@@ -291,7 +303,7 @@ export class AppController {
       await together(plan.place, (p) => {
         let rev = step.targets.get(p.site) ?? fallbackRevision
         let template = templateOf(rev)
-        if (!template) { rev = revision; template = app.spec.template }
+        if (!template) { rev = revision; template = current }
         return this.createInstance(app, notes, p.node, p.site, rev, template)
       })
       await together(mine.filter((x) => removed.has(x.metadata.name) || (x.metadata.annotations?.[REPLACES_ANNOTATION] !== undefined && removed.has(x.metadata.annotations[REPLACES_ANNOTATION]))), async (i) => {
@@ -368,9 +380,10 @@ export class AppController {
       for (const p of hidden) fleet.putInstance(p)
     }
     const revision = app.status!.revision!
+    const template = this.revisions?.templateOf(app, revision, mine) ?? app.spec.template
     const notes = new EventBatch(this.o.events, app)
     try {
-      await together(plan.place, (p) => this.createInstance(app, notes, p.node, p.site, revision, app.spec.template))
+      await together(plan.place, (p) => this.createInstance(app, notes, p.node, p.site, revision, template))
       const removed = new Set(plan.remove)
       await together(mine.filter((x) => removed.has(x.metadata.name) || removed.has(x.metadata.annotations?.[REPLACES_ANNOTATION] ?? '')), async (i) => {
         await this.deleteInstance(i)
@@ -498,6 +511,7 @@ export class AppController {
     let conditions = setCondition(app.status?.conditions, scheduled, now)
     conditions = setCondition(conditions, available, now)
     conditions = setCondition(conditions, progressing, now)
+    if (getCondition(conditions, 'ImageResolved')) conditions = setCondition(conditions, imageResolved(app), now)
     const lastGood = step.lastGood ?? app.status?.lastGoodRevision
     const status: AppStatus = {
       observedGeneration: app.metadata.generation,

@@ -12,6 +12,8 @@ import { HttpClient } from '../lib/http-client.js'
 import { kindInfo } from '../api/kinds/index.js'
 import { writeConfigFile } from '../cli/config.js'
 import { ResourceClient } from '../cli/resource-client.js'
+import { DEMO_REGISTRY, startContainerApp } from './container-app.js'
+import type { LocalRegistry } from './registry.js'
 
 export interface DemoSite {
   name: string
@@ -113,6 +115,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
   }
 
   let stopping: Promise<void> | undefined
+  let containerRegistry: LocalRegistry | undefined
   const stop = () => {
     stopping ??= (async () => {
       const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())))
@@ -120,6 +123,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
       const agents = children.filter((c) => c.role !== 'server')
       for (const c of agents) c.proc.kill('SIGTERM')
       await Promise.race([Promise.all(agents.map((c) => exited(c.proc))), delay(15_000)])
+      await containerRegistry?.stop()
       for (const c of children) {
         if (c.role === 'server') c.proc.kill('SIGTERM')
       }
@@ -134,7 +138,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
   try {
     out(`starting the server (SQLite in ${join(dataDir, 'server')})…`)
     const server = launch('server', ['server', '--data-dir', join(dataDir, 'server'), '--listen', o.listen,
-      '--dns-listen', o.dnsListen, '--geo-rules', join(PACKAGE_ROOT, 'examples', 'geo-rules.yaml')])
+      '--dns-listen', o.dnsListen, '--geo-rules', join(PACKAGE_ROOT, 'examples', 'geo-rules.yaml'), '--allowed-registries', DEMO_REGISTRY])
     let serverExit = ''
     server.once('exit', (code) => { serverExit = `the server exited with code ${code}; see ${join(dataDir, 'logs', 'server.log')}` })
     const url = `https://${o.listen}`
@@ -182,6 +186,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
         out(`${obj.kind.toLowerCase()}/${obj.metadata.name} ${action}`)
       }
     }
+    containerRegistry = await startContainerApp({ packageRoot: PACKAGE_ROOT, dataDir, apply: (doc) => client.apply(doc), out })
     const app = await waitFor('hello to be ready', o.readyTimeoutMs ?? 90_000, async () => {
       const a = await client.get<App>(kindInfo('App')!, 'default', 'hello')
       return (a.status?.readyReplicas ?? 0) >= a.spec.replicas && a.spec.replicas > 0 ? a : undefined
@@ -208,6 +213,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     out(`  node bin/edgeplane.js session create --app game --client-ip 203.0.113.9`)
     out('a rollout, wave by wave (canary first): change an env value in examples/hello/app.yaml, then')
     out(`  node bin/edgeplane.js apply -f examples/hello/app.yaml && node bin/edgeplane.js rollout status hello --watch`)
+    if (containerRegistry) out(`a container app (podman, limits enforced): node bin/edgeplane.js get instances -l edgeplane.io/app=hello-container, then curl its endpoint`)
     out('Ctrl-C stops everything the demo started.')
     const done = new Promise<void>((resolveDone) => {
       const onSignal = () => { out('\nstopping…'); void stop().then(() => resolveDone()) }

@@ -32,6 +32,8 @@ import { ensurePki, loadOperatorTls, serverNames } from './tls/pki.js'
 import { ticketOptions } from './tls/ticket-keys.js'
 import { AcceptGate } from './link/accept-gate.js'
 import { ensurePeerKey } from './peer-key.js'
+import { registryDigestResolver } from './registry/resolve-digest.js'
+import type { DigestResolver } from '../controllers/app/image-pinning.js'
 
 /** Pending connections the kernel holds for the server (capped by net.core.somaxconn). */
 const LISTEN_BACKLOG = 8192
@@ -69,6 +71,12 @@ export interface ServerOptions {
   geoDatabase?: string
   /** The central registry site caches proxy (http://host:port or https://host:port). */
   centralRegistry?: string
+  /** Registries container images may come from (undefined: any); anything else is refused with a 422. */
+  allowedRegistries?: string[]
+  /** Registries spoken to over plain HTTP when tags are resolved to digests (loopback ones always are). */
+  insecureRegistries?: string[]
+  /** Resolves image tags to digests when Revisions are made (default: the OCI distribution API). */
+  resolveDigest?: DigestResolver
 }
 
 export interface RunningServer {
@@ -172,6 +180,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     demand: (a) => (a.spec.traffic ? routing.demand.points(a.spec.traffic.host) : []),
     observed: (host) => routing.observed(host),
     images,
+    resolveDigest: opts.resolveDigest ?? registryDigestResolver({ insecureRegistries: opts.insecureRegistries }),
   })
   const nodeLifecycle = new NodeLifecycle({ store, clock, log, events, nodes, instances, links: hub, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
     // After a restart the fleet needs its backoff and its admission to come back: nodes from before are judged after that.
@@ -186,7 +195,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compactor = startCompactor(store, clock, log)
 
   const streams = new Set<() => void>()
-  const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key, ...ticketOptions(opts.dataDir) }, caPem: tls.ca } : {}) })
+  const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, allowedRegistries: opts.allowedRegistries, ...(tls ? { https: { cert: tls.cert, key: tls.key, ...ticketOptions(opts.dataDir) }, caPem: tls.ca } : {}) })
   // Connections in at the pace links are admitted (a restarted server meets its whole fleet at once).
   const acceptRate = opts.linkAdmissionRate ?? LINK_ADMISSION_RATE
   const gate = new AcceptGate({

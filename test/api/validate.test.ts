@@ -55,7 +55,7 @@ test('an enum violation lists the allowed values', () => {
   const err = rejects(app({ template: { runtime: 'docker' } }), 'Invalid')
   const c = causeAt(err, 'spec.template.runtime')
   assert.equal(c.reason, 'FieldValueNotSupported')
-  assert.equal(c.message, 'must be one of "process"')
+  assert.equal(c.message, 'must be one of "process", "container"')
   const proto = rejects(app({ template: { ports: [{ name: 'dns', protocol: 'sctp' }] } }), 'Invalid')
   assert.equal(causeAt(proto, 'spec.template.ports[0].protocol').message, 'must be one of "tcp", "udp"')
   const tier = rejects(site({ spec: { tier: 'moon' } }), 'Invalid')

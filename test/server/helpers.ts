@@ -12,7 +12,7 @@ import { API_VERSION } from '../../src/api/meta.js'
 import type { Clock } from '../../src/lib/clock.js'
 import { createLogger } from '../../src/lib/log.js'
 import { openStore } from '../../src/store/open.js'
-import { startServer, type RunningServer } from '../../src/server/server.js'
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server.js'
 
 export const V1 = '/apis/edgeplane.io/v1'
 export const APPS = `${V1}/namespaces/default/apps`
@@ -29,12 +29,12 @@ export interface TestServer {
  * Starts a server on a memory store in a temp dir; closes it (and removes the dir) after the test.
  * TLS is off unless asked for: inject() needs no socket, and making a CA per test is slow.
  */
-export async function startTestServer(t: TestContext, opts: { clock?: Clock; bodyLimit?: number; tls?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(t: TestContext, opts: { clock?: Clock; bodyLimit?: number; tls?: boolean; server?: Partial<ServerOptions> } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgeplane-http-'))
   const store = openStore({ driver: 'memory' }, { clock: opts.clock })
   const srv = await startServer({
     dataDir, store, clock: opts.clock, log: createLogger('test', 'silent'), listen: '127.0.0.1:0', bodyLimit: opts.bodyLimit,
-    tls: opts.tls ? { mode: 'auto' } : { mode: 'off' },
+    tls: opts.tls ? { mode: 'auto' } : { mode: 'off' }, ...opts.server,
   })
   t.after(async () => {
     await srv.close()

@@ -423,7 +423,7 @@ test('/openapi.json comes from the same schemas: components for each public kind
   assert.ok(schemas.Status)
   assert.ok(schemas.App.properties.spec.properties.template)
   assert.equal(schemas.App.properties.spec.properties.replicas.default, 1)
-  assert.deepEqual(schemas.App.properties.spec.properties.template.properties.runtime.enum, ['process'])
+  assert.deepEqual(schemas.App.properties.spec.properties.template.properties.runtime.enum, ['process', 'container'])
   const appsPath = `${V1}/namespaces/{namespace}/apps`
   assert.deepEqual(Object.keys(doc.paths[appsPath]).sort(), ['get', 'post'])
   assert.deepEqual(Object.keys(doc.paths[`${appsPath}/{name}`]).sort(), ['delete', 'get', 'patch', 'put'])

@@ -13,6 +13,8 @@ export interface InstanceHandle {
   logFile: string
   /** Container runtime: the container id (pid and startTime are then its conmon's, which outlives the agent). */
   container?: string
+  /** Container runtime: the workload's own pid on the host (what status and usage report). */
+  workloadPid?: number
 }
 
 export interface StartSpec {

@@ -171,7 +171,7 @@ export class InstanceSupervisor {
     const run: Run = { handle, since: Number.isFinite(since) ? since : this.opts.clock.now(), ended: false, probes: [] }
     this.run = run
     const t = this.opts.spec.template
-    this.set({ phase: 'Running', ready: !t.readiness, pid: handle.pid, startedAt: handle.startedAt, reason, message: undefined })
+    this.set({ phase: 'Running', ready: !t.readiness, pid: handle.workloadPid || handle.pid, startedAt: handle.startedAt, reason, message: undefined })
     // Probes before the exit watch: a driver may report an already-dead process synchronously.
     if (t.readiness) {
       run.probes.push(this.probe(t.readiness, (state) => {

@@ -9,7 +9,10 @@ export const RevisionSpecSchema = Type.Object({
   revision: Type.String(),
   /** 1, 2, 3… per app, in the order revisions appeared. */
   number: Type.Integer({ minimum: 1 }),
+  /** The template as it runs: a container image is pinned to registry/repository@digest. */
   template: TemplateSchema,
+  /** Container templates: the image as written in the App and the digest it was pinned to when this Revision was made. */
+  image: Type.Optional(Type.Object({ requested: Type.String(), digest: Type.String() }, Strict)),
 }, Strict)
 
 export const RevisionSchema = envelope('Revision', RevisionSpecSchema, Type.Object({}, Strict))

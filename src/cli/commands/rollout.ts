@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { App, Revision } from '../../api/kinds/index.js'
+import type { App, Revision, Template } from '../../api/kinds/index.js'
 import { kindInfo } from '../../api/kinds/index.js'
 import { ApiError } from '../../api/errors.js'
 import { clientFrom, type GlobalFlags } from '../context.js'
@@ -140,7 +140,7 @@ export function registerRollout(program: Command): void {
       }
       // The whole template is replaced (a merge patch would keep fields the old revision did not have).
       const { status: _s, ...rest } = app
-      await client.http.request('PATCH', client.path(APP(), ns, name), { ...rest, spec: { ...app.spec, template: target.spec.template } }, undefined, 'application/apply-patch+yaml')
+      await client.http.request('PATCH', client.path(APP(), ns, name), { ...rest, spec: { ...app.spec, template: requestedTemplate(target) } }, undefined, 'application/apply-patch+yaml')
       process.stdout.write(`app/${name} rolled back to revision ${target.spec.number} (${target.spec.revision})\n`)
     })
 }
@@ -148,4 +148,12 @@ export function registerRollout(program: Command): void {
 async function revisionsOf(client: ResourceClient, ns: string, app: string): Promise<Revision[]> {
   const { items } = await client.list<Revision>(REV(), { namespace: ns, fieldSelector: `spec.app=${app}` })
   return items.sort((a, b) => a.spec.number - b.spec.number)
+}
+
+/**
+ * The template as the App wrote it for that revision: a container image goes back to the tag it
+ * named, so the app returns to that very Revision, which runs the digest pinned when it was made.
+ */
+export function requestedTemplate(r: Revision): Template {
+  return r.spec.image ? { ...r.spec.template, image: r.spec.image.requested } : r.spec.template
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { LINK_ADMISSION_RATE } from '../../api/link.js'
 import { startServer } from '../../server/server.js'
 import { parseDuration } from './token.js'
+import { parseAllowedRegistries } from '../../server/registry/allow-list.js'
 
 export function registerServer(program: Command): void {
   program.command('server')
@@ -24,7 +25,9 @@ export function registerServer(program: Command): void {
     .option('--geo-database <file>', 'MaxMind-format .mmdb (country or city) instead of the bundled CC0 country database')
     .option('--central-registry <url>', 'the central OCI registry (http://host:port or https://…) that site caches proxy, directly or through a central site\'s cache')
     .option('--link-admission-rate <n>', 'agent links and new connections admitted per second (reconnect storms are paced)', String(LINK_ADMISSION_RATE))
-    .action(async (opts: { dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; geoRules?: string; geoDatabase?: string; centralRegistry?: string }) => {
+    .option('--allowed-registries <list>', 'comma-separated registries (host[:port]) container images may come from; others are refused (default: any)')
+    .option('--insecure-registries <list>', 'comma-separated registries reached over plain HTTP to resolve tags (loopback ones always are)')
+    .action(async (opts: { allowedRegistries?: string; insecureRegistries?: string; dataDir: string; listen: string; heartbeatSeconds: string; nodeGraceSeconds: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; tlsSan: string[]; insecureHttp?: boolean; nodeCredentialTtl: string; linkAdmissionRate: string; dns: boolean; dnsListen: string; dnsZone: string; dnsTtl: string; geoRules?: string; geoDatabase?: string; centralRegistry?: string }) => {
       if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together')
       if (opts.insecureHttp && opts.tlsCert) throw new Error('--insecure-http and --tls-cert exclude each other')
       const tls = opts.insecureHttp ? { mode: 'off' as const }
@@ -38,6 +41,8 @@ export function registerServer(program: Command): void {
         ...(opts.dns ? { dnsListen: opts.dnsListen, dnsZone: opts.dnsZone, dnsTtl: positive(opts.dnsTtl, '--dns-ttl') } : {}),
         geoRules: opts.geoRules, geoDatabase: opts.geoDatabase,
         ...(opts.centralRegistry ? { centralRegistry: opts.centralRegistry } : {}),
+        allowedRegistries: parseAllowedRegistries(opts.allowedRegistries),
+        insecureRegistries: parseAllowedRegistries(opts.insecureRegistries),
       })
       process.stderr.write(`edgeplane server listening on ${srv.url} (admin token: ${srv.adminTokenPath}${srv.caFingerprint ? `; CA sha256 ${srv.caFingerprint}` : ''})\n`)
       if (srv.dns?.udp) process.stderr.write(`edgeplane dns serving zone ${opts.dnsZone} on ${srv.dns.udp.address}:${srv.dns.udp.port} (udp and tcp)\n`)

@@ -6,6 +6,7 @@ import type { App, Instance, Revision, Template } from '../../api/kinds/index.js
 import { API_VERSION } from '../../api/meta.js'
 import type { Cache } from '../../store/cache.js'
 import type { Store } from '../../store/types.js'
+import { pinTemplate, type DigestResolver } from './image-pinning.js'
 
 export const REVISION_APP_LABEL = 'edgeplane.io/app'
 
@@ -14,7 +15,7 @@ export function revisionName(app: string, revision: string): string {
 }
 
 export class Revisions {
-  constructor(private store: Store, private cache: Cache<Revision>) {}
+  constructor(private store: Store, private cache: Cache<Revision>, private resolveDigest?: DigestResolver) {}
 
   of(app: App): Revision[] {
     return this.cache.list()
@@ -22,15 +23,23 @@ export class Revisions {
       .sort((a, b) => a.spec.number - b.spec.number)
   }
 
-  /** Makes sure the template's revision exists; prunes old ones. */
-  async ensure(app: App, revision: string, keep: string[], limit: number): Promise<void> {
+  /**
+   * Makes sure the template's revision exists (a container image pinned to its digest when it is
+   * made; ImageResolveError when the registry cannot say); prunes old ones. Returns the template
+   * instances of this revision run.
+   */
+  async ensure(app: App, revision: string, keep: string[], limit: number): Promise<Template> {
     const mine = this.of(app)
-    if (!mine.some((r) => r.spec.revision === revision)) {
+    let current = mine.find((r) => r.spec.revision === revision)?.spec.template
+    if (!current) {
       const number = (mine[mine.length - 1]?.spec.number ?? 0) + 1
+      const t = app.spec.template
+      current = await pinTemplate(t, this.resolveDigest)
+      const digest = current.image?.split('@')[1]
       const rev: Revision = {
         apiVersion: API_VERSION, kind: 'Revision',
         metadata: { name: revisionName(app.metadata.name, revision), namespace: app.metadata.namespace, labels: { [REVISION_APP_LABEL]: app.metadata.name } },
-        spec: { app: app.metadata.name, revision, number, template: app.spec.template },
+        spec: { app: app.metadata.name, revision, number, template: current, ...(t.image && digest ? { image: { requested: t.image, digest } } : {}) },
       }
       try {
         await this.store.create(rev)
@@ -43,6 +52,7 @@ export class Revisions {
     for (const r of prunable.slice(0, Math.max(0, mine.length - limit))) {
       await this.store.delete('Revision', r.metadata.namespace, r.metadata.name).catch(() => undefined)
     }
+    return current
   }
 
   /** The template of a revision: its Revision object, else any instance still running it. */

@@ -37,6 +37,8 @@ export interface HttpDeps {
   https?: { key: string; cert: string; ticketKeys?: Buffer; sessionTimeout?: number; sessionIdContext?: string }
   /** The CA agents pin on first contact, served at /v1/ca.crt. */
   caPem?: string
+  /** Registries container images may come from (undefined: any). */
+  allowedRegistries?: string[]
 }
 
 // Public: health, and the CA certificate (agents verify it against the pin in their join token).
@@ -120,7 +122,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   registerTokenRoutes(app, d.tokens)
   if (d.routing) registerRouteRoutes(app, d.routing)
   if (d.sessions) registerSessionRoutes(app, d.sessions)
-  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams })
+  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, allowedRegistries: d.allowedRegistries })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)
   })

@@ -13,6 +13,7 @@ import type { Store, WatchEvent } from '../../store/types.js'
 import { parseResourcePath, type ResourcePath } from './resource-path.js'
 import { parseBody } from './body.js'
 import type { LogStreamer } from './logs.js'
+import { admittingStore } from '../registry/allow-list.js'
 
 const PREFIX = '/apis/edgeplane.io/v1/'
 
@@ -23,9 +24,13 @@ export interface ResourceDeps {
   logs: LogStreamer
   /** Open watch streams; the server ends them when it closes. */
   streams: Set<() => void>
+  /** Registries container images may come from (undefined: any). */
+  allowedRegistries?: string[]
 }
 
-export function registerResourceRoutes(app: FastifyInstance, { store, logs, streams }: ResourceDeps): void {
+export function registerResourceRoutes(app: FastifyInstance, { store: plainStore, logs, streams, allowedRegistries }: ResourceDeps): void {
+  // Writes go through the admission checks that need server configuration (the registry allow-list).
+  const store = admittingStore(plainStore, allowedRegistries)
   app.route({
     method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     url: `${PREFIX}*`,

@@ -156,6 +156,7 @@ export class ContainerDriver implements RuntimeDriver {
       startedAt: ins.State.StartedAt && !ins.State.StartedAt.startsWith('0001') ? new Date(ins.State.StartedAt).toISOString() : new Date(this.clock.now()).toISOString(),
       logFile: spec.logFile,
       container: ins.Id,
+      ...(ins.State.Pid ? { workloadPid: ins.State.Pid } : {}),
     }
   }
 

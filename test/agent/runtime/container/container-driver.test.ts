@@ -98,6 +98,8 @@ test('container driver: limits, scratch, ports, OOM and bad input', { skip, time
     const s = await spec(sh('echo once; exec sleep 600'))
     const h = await start(s)
     await waitFor(() => logOf(h).includes('once'), 'started', 20_000)
+    assert.ok(h.workloadPid && h.workloadPid !== h.pid, 'the workload pid is reported apart from conmon')
+    assert.match(readFileSync(`/proc/${h.workloadPid}/cmdline`, 'utf8'), /^sleep\x00600\x00$/)
     const fresh = new ContainerDriver({ podman })
     const again = await fresh.start(s)
     assert.equal(again.container, h.container)
