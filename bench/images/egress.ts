@@ -79,9 +79,12 @@ try {
   const load0 = load()
   server.images.want('bench/app', new Map(edges.map((s) => [s, [image.ref]])))
   const deadline = Date.now() + 30 * 60_000
+  const seenFailures = new Set<string>()
   for (;;) {
-    const failed = edges.map((s) => [s, server!.images.state(s, image.ref)] as const).filter(([, st]) => st?.state === 'failed')
-    if (failed.length) say(`failed: ${failed.slice(0, 3).map(([s, st]) => `${s}: ${st!.message}`).join('; ')}`)
+    for (const s of edges) {
+      const st = server!.images.state(s, image.ref)
+      if (st?.state === 'failed' && !seenFailures.has(`${s} ${st.message}`)) { seenFailures.add(`${s} ${st.message}`); say(`failed at ${s}: ${st.message}`) }
+    }
     if (edges.every((s) => presentAt.has(s))) break
     if (Date.now() > deadline) throw new Error(`timed out: ${edges.filter((s) => !presentAt.has(s)).length} site(s) without the image`)
     await new Promise((r) => setTimeout(r, 100))

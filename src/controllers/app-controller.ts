@@ -276,7 +276,8 @@ export class AppController {
     for (const p of plan.place) desired.set(p.site, (desired.get(p.site) ?? 0) + 1)
 
     // 2. The rollout step: which revision each site is driven to (a wave's sites start once they hold the image).
-    const image = this.o.images && lastGood && lastGood !== revision ? templateImage(app.spec.template) : undefined
+    // The pinned image (registry/repo@digest) of the Revision: the bytes every site will run.
+    const image = this.o.images && lastGood && lastGood !== revision ? templateImage(current) : undefined
     const observed = this.observe(app, mine.filter((i) => !untouched(i)), desired)
     const rolloutInput = {
       revision, lastGood, strategy, paused: !!app.spec.paused, now: this.o.clock.now(),

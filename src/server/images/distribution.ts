@@ -23,6 +23,12 @@ export interface ImageDistributionOptions {
   site: (name: string) => Site | undefined
   /** Sends a message on a node's link (false when it is not connected). */
   send: (node: string, msg: ImagesMessage) => boolean
+  /**
+   * Changes are computed and sent together at most this often (default 100 ms; 0: at the end of the
+   * current microtask). A computation walks every site: one per report, with 1,000 sites reporting
+   * within seconds, was quadratic.
+   */
+  batchMs?: number
 }
 
 interface NodeEntry {
@@ -41,6 +47,8 @@ export class ImageDistribution implements ImageAvailability {
   private wants = new Map<string, ReadonlyMap<string, readonly string[]>>()
   private listeners = new Set<(site: string, image: string) => void>()
   private queued = false
+  /** Something was asked of some node since nothing was (one more flush clears it). */
+  private spoke = false
   /** The last computed state of each site × image, to tell listeners what changed. */
   private states = new Map<string, string>()
 
@@ -116,7 +124,10 @@ export class ImageDistribution implements ImageAvailability {
     if (this.queued) return
     this.queued = true
     // Coalesced: a burst of reports (a wave of sites) is one computation and one round of messages.
-    queueMicrotask(() => { this.queued = false; this.flush() })
+    const run = () => { this.queued = false; this.flush() }
+    const ms = this.o.batchMs ?? 100
+    if (ms <= 0) queueMicrotask(run)
+    else setTimeout(run, ms).unref()
   }
 
   /** Sites of connected nodes, with each site's cache node and fetching node. */
@@ -183,6 +194,10 @@ export class ImageDistribution implements ImageAvailability {
   }
 
   private flush(): void {
+    // A fleet without a central registry nor images asked for has nothing to say (a reconnect storm
+    // of 10,000 links costs nothing here).
+    if (!this.o.centralRegistry && !this.wants.size && !this.spoke) return
+    this.spoke = this.wants.size > 0
     const { states, sites, parents, asked } = this.view()
     for (const [site, s] of sites) for (const e of s.nodes) {
       const doc = {

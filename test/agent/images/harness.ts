@@ -76,12 +76,15 @@ export class CountingRelay {
       this.sockets.add(client).add(upstream)
       client.on('data', (d: Buffer) => {
         for (const m of d.toString('latin1').matchAll(/GET \/v2\/\S+\/blobs\/(sha256:[0-9a-f]{64}) HTTP/g)) this.blobGets.set(m[1], (this.blobGets.get(m[1]) ?? 0) + 1)
-        upstream.write(d)
       })
-      upstream.on('data', (d: Buffer) => { this.bytesOut += d.length; client.write(d) })
-      const end = () => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream) }
-      client.on('close', end).on('error', end)
-      upstream.on('close', end).on('error', end)
+      upstream.on('data', (d: Buffer) => { this.bytesOut += d.length })
+      // pipe: backpressure, and an end passed on only once what was read is written (a destroy
+      // on the other side's close dropped buffered bytes: pulls saw "unexpected EOF").
+      client.pipe(upstream)
+      upstream.pipe(client)
+      const gone = () => { this.sockets.delete(client); this.sockets.delete(upstream) }
+      client.on('error', () => upstream.destroy()).on('close', gone)
+      upstream.on('error', () => client.destroy()).on('close', gone)
     })
   }
   async start(host = '127.0.0.1'): Promise<string> {

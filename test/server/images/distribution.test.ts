@@ -25,7 +25,7 @@ function setup() {
   const warnings: unknown[] = []
   const d = new ImageDistribution({
     log: { warn: (o: unknown) => warnings.push(o), info() {}, debug() {}, error() {} } as never,
-    centralRegistry: CENTER, site: (n) => SITES.get(n), send: (node, msg) => { sent.set(node, msg); return true },
+    centralRegistry: CENTER, site: (n) => SITES.get(n), send: (node, msg) => { sent.set(node, msg); return true }, batchMs: 0,
   })
   const up = (node: string, s: string, address: string, cache?: string) => d.linkUp(node, s, { address, ...(cache ? { registryCache: { address: cache, healthy: true } } : {}) })
   up('fra-1', 'fra', '10.1.0.1', '10.1.0.1:5001')
