@@ -4,6 +4,18 @@
 import { Command, CommanderError } from 'commander'
 import { VERSION } from '../version.js'
 import { registerAgent } from './commands/agent.js'
+import { formatError } from './errors.js'
+import { watchParentPipe } from '../lib/parent-pipe.js'
+
+// As run.ts does for the whole CLI: an error no handler caught ends the agent with its stack (a
+// daemon's log keeps it), and an agent started by the demo stops when the demo is gone.
+const fatal = (err: unknown) => {
+  process.stderr.write(formatError(err, { command: 'edgeplane agent', verbose: true }) + '\n')
+  process.exit(1)
+}
+process.on('uncaughtException', fatal)
+process.on('unhandledRejection', fatal)
+watchParentPipe()
 
 async function main(argv: string[]): Promise<void> {
   // The global options of the whole CLI (main.ts), so every documented command line still parses;
