@@ -16,14 +16,16 @@ export function registerToken(program: Command): void {
     .option('--admin', 'an admin token')
     .option('--ttl <duration>', 'lifetime of a join token (0 = never expires)', '24h')
     .option('--max-uses <n>', 'how many nodes may join with it')
+    .option('--gateway', 'nodes that join with it may run a site gateway (others are refused one)')
     .option('--description <text>')
-    .action(async (opts: { join?: boolean; admin?: boolean; ttl: string; maxUses?: string; description?: string }, cmd: Command) => {
+    .action(async (opts: { join?: boolean; admin?: boolean; ttl: string; maxUses?: string; description?: string; gateway?: boolean }, cmd: Command) => {
       const flags = cmd.optsWithGlobals() as GlobalFlags
       const client = clientFrom(flags)
       if (opts.admin && opts.join) throw new Error('choose --join or --admin')
       const body: Record<string, unknown> = { type: opts.admin ? 'admin' : 'join', description: opts.description }
       if (!opts.admin) body.ttlSeconds = parseDuration(opts.ttl)
       if (opts.maxUses !== undefined) body.maxUses = Number(opts.maxUses)
+      if (opts.gateway) body.gateway = true
       const res = (await client.http.request('POST', '/v1/tokens', body)) as { token: string }
       process.stdout.write(res.token + '\n')
     })
