@@ -153,7 +153,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     })
     const http = new HttpClient({ baseUrl: url, token, ca: readFileSync(caFile, 'utf8') })
     const client = new ResourceClient(http)
-    const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', ttlSeconds: 3600, maxUses: DEMO_SITES.length, description: 'demo agents' })) as { token: string }
+    const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', ttlSeconds: 3600, maxUses: DEMO_SITES.length, gateway: true, description: 'demo agents' })) as { token: string }
 
     DEMO_SITES.forEach((s, i) => {
       const address = `127.0.${i + 1}.1`

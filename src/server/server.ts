@@ -31,6 +31,8 @@ import { ensurePki, loadOperatorTls, serverNames } from './tls/pki.js'
 import { ticketOptions } from './tls/ticket-keys.js'
 import { AcceptGate } from './link/accept-gate.js'
 import { ensurePeerKey } from './peer-key.js'
+import { PeerGrants } from './link/peer-grants.js'
+import { decodePeerKey } from '../agent/gateway/peer-proof.js'
 
 /** Pending connections the kernel holds for the server (capped by net.core.somaxconn). */
 const LISTEN_BACKLOG = 8192
@@ -143,7 +145,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let routing!: RoutingTable
   const hub = new LinkHub({
     store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
-    routesFor: (site) => routing.siteRoutes(site), peerKey: ensurePeerKey(opts.dataDir),
+    routesFor: (site) => routing.siteRoutes(site), peerGrants: new PeerGrants(decodePeerKey(ensurePeerKey(opts.dataDir))!, clock), events,
     known: { site: (name) => sites.get(undefined, name), node: (name) => nodes.get(undefined, name) },
     onTraffic: (site, reports, interval) => routing.recordTraffic(site, reports, interval),
   })

@@ -33,7 +33,7 @@ export async function startTestServer(t: TestContext, opts: { clock?: Clock; bod
   const dataDir = mkdtempSync(join(tmpdir(), 'edgeplane-http-'))
   const store = openStore({ driver: 'memory' }, { clock: opts.clock })
   const srv = await startServer({
-    dataDir, store, clock: opts.clock, log: createLogger('test', 'silent'), listen: '127.0.0.1:0', bodyLimit: opts.bodyLimit,
+    dataDir, store, clock: opts.clock, log: createLogger('test', (process.env.TEST_LOG ?? 'silent') as 'silent'), listen: '127.0.0.1:0', bodyLimit: opts.bodyLimit,
     tls: opts.tls ? { mode: 'auto' } : { mode: 'off' },
   })
   t.after(async () => {
