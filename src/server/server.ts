@@ -50,6 +50,8 @@ export interface ServerOptions {
   heartbeatSeconds?: number
   nodeGraceSeconds?: number
   bodyLimit?: number
+  /** Bytes a watch connection may leave unread before it is cut (default 16 MiB). */
+  watchBufferBytes?: number
   /**
    * TLS for the API and the link: 'auto' (default) creates a CA and certificate in DATA_DIR/pki;
    * 'files' takes the operator's; 'off' is plain HTTP, allowed only on a loopback address.
@@ -179,7 +181,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compactor = startCompactor(store, clock, log)
 
   const streams = new Set<() => void>()
-  const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key, ...ticketOptions(opts.dataDir) }, caPem: tls.ca } : {}) })
+  const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, watchBufferBytes: opts.watchBufferBytes, streams, ...(tls ? { https: { cert: tls.cert, key: tls.key, ...ticketOptions(opts.dataDir) }, caPem: tls.ca } : {}) })
   // Connections in at the pace links are admitted (a restarted server meets its whole fleet at once).
   const acceptRate = opts.linkAdmissionRate ?? LINK_ADMISSION_RATE
   const gate = new AcceptGate({

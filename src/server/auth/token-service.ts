@@ -9,9 +9,11 @@ import type { Clock } from '../../lib/clock.js'
 import type { Store } from '../../store/types.js'
 import { Cache } from '../../store/cache.js'
 import { mintToken, parseToken, secretMatches, type TokenType } from './token-format.js'
+import { isRole, type Grant } from './roles.js'
 
 export type Principal =
-  | { kind: 'admin'; id: string }
+  /** An API token: what it may do is its role's (admin for tokens made before roles). */
+  | { kind: 'admin'; id: string; grant: Grant }
   | { kind: 'node'; id: string; node: string; site: string; gateway: boolean }
   | { kind: 'join'; id: string }
 
@@ -66,8 +68,11 @@ export class TokenService {
     return { token: pinned, id: parseToken(token).id, expiresAt }
   }
 
-  async createAdminToken(description?: string): Promise<string> {
-    return this.mint('admin', { description })
+  /** An API token; with a TTL it expires (0 or none: it does not). */
+  async createAdminToken(description?: string, ttlSeconds?: number, grant: Grant = { role: 'admin' }): Promise<{ token: string; expiresAt?: string }> {
+    const expiresAt = ttlSeconds ? new Date(this.clock.now() + ttlSeconds * 1000).toISOString() : undefined
+    const scope = grant.role === 'admin' ? {} : { role: grant.role, namespace: grant.namespace, apps: grant.apps }
+    return { token: await this.mint('admin', { description, expiresAt, ...scope }), ...(expiresAt ? { expiresAt } : {}) }
   }
 
   private async mint(type: TokenType, spec: Partial<Token['spec']>): Promise<string> {
@@ -92,7 +97,10 @@ export class TokenService {
       throw new ApiError('TokenExpired', `the token expired at ${stored.spec.expiresAt}`)
     }
     switch (stored.spec.type) {
-      case 'admin': return { kind: 'admin', id: parsed.id }
+      case 'admin': {
+        const role = isRole(stored.spec.role) ? stored.spec.role : 'admin'
+        return { kind: 'admin', id: parsed.id, grant: { role, ...(stored.spec.namespace ? { namespace: stored.spec.namespace } : {}), ...(stored.spec.apps ? { apps: stored.spec.apps } : {}) } }
+      }
       case 'join': return { kind: 'join', id: parsed.id }
       case 'node': return { kind: 'node', id: parsed.id, node: stored.spec.node!, site: stored.spec.site!, gateway: stored.spec.gateway === true }
     }

@@ -16,6 +16,8 @@ import { registerTokenRoutes } from './tokens.js'
 import { registerRouteRoutes } from './route.js'
 import type { RoutingTable } from '../../routing/table.js'
 import { registerSessionRoutes } from './sessions.js'
+import { authorizeRequest, registerSessionAuthorization } from '../auth/authorize.js'
+import { registerAccessReview } from '../auth/access-review.js'
 import type { SessionService } from '../../sessions/service.js'
 
 declare module 'fastify' {
@@ -37,6 +39,8 @@ export interface HttpDeps {
   https?: { key: string; cert: string; ticketKeys?: Buffer; sessionTimeout?: number; sessionIdContext?: string }
   /** The CA agents pin on first contact, served at /v1/ca.crt. */
   caPem?: string
+  /** Bytes a watch connection may leave unread before it is cut. */
+  watchBufferBytes?: number
 }
 
 // Public: health, and the CA certificate (agents verify it against the pin in their join token).
@@ -77,7 +81,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
       if (principal.kind !== 'node') throw new ApiError('Forbidden', `${path} takes a node credential (agents get one by joining)`)
     } else if (principal.kind !== 'admin') {
       throw new ApiError('Forbidden', principal.kind === 'node' ? 'a node credential may only be used on the agent link' : 'a join token may only be used to join')
-    }
+    } else authorizeRequest(req, principal)
     req.principal = principal
   })
 
@@ -119,8 +123,13 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   registerDiscoveryRoutes(app, d.version)
   registerTokenRoutes(app, d.tokens)
   if (d.routing) registerRouteRoutes(app, d.routing)
-  if (d.sessions) registerSessionRoutes(app, d.sessions)
-  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams })
+  if (d.sessions) {
+    const sessions = d.sessions
+    registerSessionAuthorization(app, (id) => { const v = sessions.view(id); return `${v.namespace}/${v.app}` })
+    registerSessionRoutes(app, sessions)
+  }
+  registerAccessReview(app)
+  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, watchBufferBytes: d.watchBufferBytes })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)
   })

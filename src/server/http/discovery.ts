@@ -3,11 +3,12 @@ import type { FastifyInstance } from 'fastify'
 import { API_VERSION, GROUP, VERSION } from '../../api/meta.js'
 import { publicKinds } from '../../api/kinds/index.js'
 import { openApiDocument } from '../../api/openapi.js'
+import { AUTHZ_GROUP_ENTRY } from '../auth/access-review.js'
 
 export function registerDiscoveryRoutes(app: FastifyInstance, version: string): void {
   const groupVersion = { groupVersion: API_VERSION, version: VERSION }
   app.get('/api', async () => ({ kind: 'APIVersions', versions: [] }))
-  app.get('/apis', async () => ({ kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: GROUP, versions: [groupVersion], preferredVersion: groupVersion }] }))
+  app.get('/apis', async () => ({ kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: GROUP, versions: [groupVersion], preferredVersion: groupVersion }, AUTHZ_GROUP_ENTRY] }))
   app.get(`/apis/${GROUP}`, async () => ({ kind: 'APIGroup', apiVersion: 'v1', name: GROUP, versions: [groupVersion], preferredVersion: groupVersion }))
   app.get(`/apis/${GROUP}/${VERSION}`, async () => ({
     kind: 'APIResourceList', apiVersion: 'v1', groupVersion: API_VERSION,

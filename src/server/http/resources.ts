@@ -13,6 +13,8 @@ import type { Store, WatchEvent } from '../../store/types.js'
 import { parseResourcePath, type ResourcePath } from './resource-path.js'
 import { parseBody } from './body.js'
 import type { LogStreamer } from './logs.js'
+import { hasImmutableSpec, refuseSpecChange } from './immutable.js'
+import { WATCH_BUFFER_BYTES, watchBufferGuard } from './watch-guard.js'
 
 const PREFIX = '/apis/edgeplane.io/v1/'
 
@@ -23,9 +25,11 @@ export interface ResourceDeps {
   logs: LogStreamer
   /** Open watch streams; the server ends them when it closes. */
   streams: Set<() => void>
+  /** Bytes a watch connection may leave unread before it is cut (default WATCH_BUFFER_BYTES). */
+  watchBufferBytes?: number
 }
 
-export function registerResourceRoutes(app: FastifyInstance, { store, logs, streams }: ResourceDeps): void {
+export function registerResourceRoutes(app: FastifyInstance, { store, logs, streams, watchBufferBytes }: ResourceDeps): void {
   app.route({
     method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     url: `${PREFIX}*`,
@@ -42,7 +46,7 @@ export function registerResourceRoutes(app: FastifyInstance, { store, logs, stre
       if (path.info.readOnly && req.method !== 'GET' && req.method !== 'DELETE') throw new ApiError('MethodNotAllowed', path.info.readOnly)
       switch (req.method) {
         case 'GET':
-          if (path.name === undefined) return isTrue(q.watch) ? watch(store, path, q, req, reply, streams) : list(store, path, q, reply)
+          if (path.name === undefined) return isTrue(q.watch) ? watch(store, path, q, req, reply, streams, watchBufferBytes) : list(store, path, q, reply)
           return getOne(store, path)
         case 'POST':
           if (path.name !== undefined) throw new ApiError('MethodNotAllowed', 'POST creates: send it to the collection, without a name')
@@ -136,6 +140,7 @@ async function create(store: Store, path: ResourcePath, body: unknown): Promise<
 
 async function replace(store: Store, path: ResourcePath, body: unknown): Promise<Resource> {
   const obj = checkBody(path, body)
+  if (hasImmutableSpec(obj.kind)) refuseSpecChange(await store.get(obj.kind, obj.metadata.namespace, obj.metadata.name), obj)
   return store.update(obj)
 }
 
@@ -158,6 +163,7 @@ async function apply(store: Store, path: ResourcePath, body: unknown): Promise<{
       }
     }
     const next: Resource = { ...obj, metadata: { ...obj.metadata, resourceVersion: obj.metadata.resourceVersion ?? current.metadata.resourceVersion } }
+    refuseSpecChange(current, next)
     // Compared structurally: the same content with its keys in another order is no change.
     if (deepEqual(withoutStatus(stripServerMeta(current)), withoutStatus(stripServerMeta(next)))) return { created: false, obj: current }
     try {
@@ -180,6 +186,7 @@ async function patch(store: Store, path: ResourcePath, body: unknown): Promise<R
     const current = await getOne(store, path)
     const merged = mergePatch(current, body) as Resource
     const obj = checkBody(path, merged)
+    refuseSpecChange(current, obj)
     try {
       return await store.update(obj)
     } catch (err) {
@@ -190,11 +197,16 @@ async function patch(store: Store, path: ResourcePath, body: unknown): Promise<R
 }
 
 /** Streams {type, object} lines: the current objects as ADDED (without resourceVersion), or history from it. */
-async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyRequest, reply: FastifyReply, streams: Set<() => void>): Promise<void> {
+async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyRequest, reply: FastifyReply, streams: Set<() => void>, bufferBytes = WATCH_BUFFER_BYTES): Promise<void> {
   const labels = parseSelector(q.labelSelector)
   const fields = parseFieldSelector(q.fieldSelector)
   let from = q.resourceVersion ? Number(q.resourceVersion) : NaN
   if (q.resourceVersion && (!Number.isInteger(from) || from < 0)) throw new ApiError('BadRequest', `resourceVersion "${q.resourceVersion}" is not a revision number`)
+  if (from > 0) {
+    // A revision this store has not reached: answered at once (it used to hang with no headers).
+    const current = await store.revision()
+    if (from > current) throw new ApiError('Timeout', `Too large resource version: resourceVersion ${q.resourceVersion} is newer than this server's current revision ${current}; list to get a current resourceVersion, or retry later`, { retryAfterSeconds: 1, causes: [{ field: 'resourceVersion', reason: 'ResourceVersionTooLarge', message: `current revision is ${current}` }] })
+  }
   const initial: WatchEvent[] = []
   const complete = !q.resourceVersion || from === 0
   if (complete) {
@@ -219,8 +231,10 @@ async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyReq
     outQueued = false
     const text = out.join('')
     out = []
-    if (text && !raw.writableEnded && !raw.destroyed) raw.write(text)
+    if (text) write(text)
   }
+  // Set once the stream has started: bounded by what the connection leaves unread.
+  let write: (text: string) => boolean = () => false
   const send = (ev: WatchEvent) => {
     let type = ev.type
     if (filtered) {
@@ -247,6 +261,7 @@ async function watch(store: Store, path: ResourcePath, q: Query, req: FastifyReq
   for (let k = 0; k < first.length; k += 256) raw.write(first.slice(k, k + 256).join(''))
   started = true
   const stop = () => { w.close(); raw.end() }
+  write = watchBufferGuard(raw, bufferBytes, stop)
   req.raw.on('close', stop)
   raw.on('error', stop)
   streams.add(stop)
