@@ -32,6 +32,7 @@ import { ticketOptions } from './tls/ticket-keys.js'
 import { AcceptGate } from './link/accept-gate.js'
 import { ensurePeerKey } from './peer-key.js'
 import { PeerGrants } from './link/peer-grants.js'
+import { tightenDataDir } from './data-dir.js'
 import { decodePeerKey } from '../agent/gateway/peer-proof.js'
 
 /** Pending connections the kernel holds for the server (capped by net.core.somaxconn). */
@@ -120,6 +121,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tokens = new TokenService(store, clock, { caFingerprint: tls?.caFingerprint, nodeCredentialTtlSeconds: opts.nodeCredentialTtlSeconds })
   const admin = await tokens.ensureAdmin(opts.dataDir)
   await tokens.startCache()
+  ensurePeerKey(opts.dataDir)
+  tightenDataDir(opts.dataDir, log)
   if (admin.created) log.info({ path: admin.path }, 'admin token created; it is in this file (read it once, keep it safe)')
 
   const apps = new Cache<App>(store, 'App')
