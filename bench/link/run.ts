@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const token = readFileSync(join(dir, 'server', 'admin.token'), 'utf8').trim()
   const ca = readFileSync(join(dir, 'server', 'pki', 'ca.crt'), 'utf8')
   const http = new HttpClient({ baseUrl: url, token, ca })
-  const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: N })) as { token: string }
+  const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: N, gateway: true })) as { token: string }
 
   const t0 = performance.now()
   for (let i = 0; i < N; i++) {

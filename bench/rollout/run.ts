@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   server = await startServerProc({ dataDir: join(dir, 'server'), listen: '127.0.0.1:0', links: NODES, cpuProfDir: CPU_PROF || undefined })
   const { http } = adminClient(server.url, join(dir, 'server'))
   const api = adminClient(server.url, join(dir, 'server')).http
-  const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: NODES })) as { token: string }
+  const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: NODES, gateway: true })) as { token: string }
   const nodes = new KindWatch<boolean>(http, `${V1}/nodes`, nodeReady)
   const apps = new KindWatch<AppView>(http, `${V1}/namespaces/default/apps?fieldSelector=${encodeURIComponent(`metadata.name=${APP}`)}`, appView)
   watches.push(nodes as KindWatch<unknown>, apps as KindWatch<unknown>)

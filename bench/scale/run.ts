@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   const port = Number(new URL(url).port)
   const http = adminClient(url, join(dir, 'server')).http
   const api = adminClient(url, join(dir, 'server')).http
-  const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: NODES })) as { token: string }
+  const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: NODES, gateway: true })) as { token: string }
 
   const nodes = new KindWatch<NodeView>(http, `${V1}/nodes`, nodeView)
   const insts = new KindWatch<InstView>(http, `${V1}/namespaces/default/instances`, instView)

@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   }
   const url = await startServer()
   const { http, token, ca } = adminClient(url, join(dir, 'server'))
-  const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: SITES })) as { token: string }
+  const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', maxUses: SITES, gateway: true })) as { token: string }
   // Where clients ask from: near each site in turn.
   let locations: [number, number][]
   if (HOLLOW) {

@@ -228,7 +228,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         relay?.close(msg.req)
         return
       case 'routes':
-        table.replace(msg.routes, msg.peerKey)
+        table.replace(msg.routes, msg.peer)
     }
   }
 

@@ -6,14 +6,15 @@ import { join } from 'node:path'
 import type { RoutesMessage } from '../api/link.js'
 import { writeFileAtomic } from '../lib/fs.js'
 import type { GatewayRoute, GatewayTable } from './gateway/types.js'
-import { decodePeerKey } from './gateway/peer-proof.js'
+import { decodePeerGrant, type PeerGrant, type PeerIdentity } from './gateway/peer-proof.js'
 
 export class AgentGatewayTable implements GatewayTable {
   private routes: RoutesMessage['routes'] = []
   private byHost = new Map<string, GatewayRoute>()
   private readonly path: string
   private readonly keyPath: string
-  private key: Buffer | undefined
+  private peer: PeerIdentity | undefined
+  private peerText = ''
 
   /** localReady: readiness of an instance on this node by id (namespace/name), undefined if not local. */
   constructor(dataDir: string, private localReady: (id: string) => boolean | undefined) {
@@ -22,24 +23,29 @@ export class AgentGatewayTable implements GatewayTable {
     if (existsSync(this.path)) {
       try { this.routes = JSON.parse(readFileSync(this.path, 'utf8')) } catch { this.routes = [] }
     }
-    if (existsSync(this.keyPath)) this.key = decodePeerKey(readFileSync(this.keyPath, 'utf8').trim())
-    this.refresh()
-  }
-
-  /** A new routes document from the server (and the fleet's peer key, kept for offline use too). */
-  replace(routes: RoutesMessage['routes'], peerKey?: string): void {
-    this.routes = routes
-    writeFileAtomic(this.path, JSON.stringify(routes))
-    const key = decodePeerKey(peerKey)
-    if (key && !key.equals(this.key ?? Buffer.alloc(0))) {
-      writeFileAtomic(this.keyPath, peerKey!, 0o600)
-      this.key = key
+    if (existsSync(this.keyPath)) {
+      // A file from before per-gateway keys (the bare fleet key) does not parse: the next routes message replaces it.
+      try { this.peerText = readFileSync(this.keyPath, 'utf8').trim(); this.peer = decodePeerGrant(JSON.parse(this.peerText)) } catch { this.peer = undefined }
     }
     this.refresh()
   }
 
-  peerKey(): Buffer | undefined {
-    return this.key
+  /** A new routes document from the server (and this gateway's peer key and certificate, kept for offline use too). */
+  replace(routes: RoutesMessage['routes'], grant?: PeerGrant): void {
+    this.routes = routes
+    writeFileAtomic(this.path, JSON.stringify(routes))
+    const text = grant ? JSON.stringify(grant) : ''
+    const id = decodePeerGrant(grant)
+    if (id && text !== this.peerText) {
+      writeFileAtomic(this.keyPath, text, 0o600)
+      this.peer = id
+      this.peerText = text
+    }
+    this.refresh()
+  }
+
+  peerIdentity(): PeerIdentity | undefined {
+    return this.peer
   }
 
   /** Recomputes the lookup map (after a routes document, or a local readiness change). */

@@ -1,7 +1,7 @@
 // The agent link protocol: JSON messages over one WebSocket that the agent dials out.
 // The desired state of a node is a versioned document; the agent acks the versions it applied.
 import { Compile } from 'typebox/compile'
-import { Type, StringEnum, Strict, StringMap, CapacitySchema, GeoSchema, type Static, type TSchema } from './kinds/common.js'
+import { Type, StringEnum, Strict, StringMap, CapacitySchema, GeoSchema, Labels, NAME_PATTERN, type Static, type TSchema } from './kinds/common.js'
 import { TemplateSchema, INSTANCE_PHASES, TIERS } from './kinds/index.js'
 import { schemaCauses } from './validate.js'
 import { decodeFrame } from './link-wire.js'
@@ -20,33 +20,41 @@ export const DesiredInstanceSchema = Type.Object({
 }, Strict)
 export type DesiredInstance = Static<typeof DesiredInstanceSchema>
 
+// What a node reports is checked as strictly as an operator's input (issue 22): names, sizes, counts
+// and ranges; a message outside them closes the link with the reason and an Event on the Node.
+const NodeName = Type.String({ minLength: 1, maxLength: 253, pattern: NAME_PATTERN })
+const ShortText = (max: number) => Type.String({ maxLength: max })
+const Count = Type.Integer({ minimum: 0, maximum: 1e12 })
+/** host:port, an IP, or a DNS name: no more than a DNS name and a port. */
+const Address = Type.String({ minLength: 1, maxLength: 261, pattern: '^[^\\s/]+$' })
+
 export const InstanceReportSchema = Type.Object({
-  uid: Type.String({ minLength: 1 }),
+  uid: Type.String({ minLength: 1, maxLength: 64 }),
   phase: StringEnum(INSTANCE_PHASES),
   ready: Type.Boolean(),
-  restarts: Type.Integer({ minimum: 0 }),
-  endpoints: StringMap,
-  pid: Type.Optional(Type.Integer()),
-  startedAt: Type.Optional(Type.String()),
-  exitCode: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  restarts: Type.Integer({ minimum: 0, maximum: 1e9 }),
+  endpoints: Type.Record(Type.String({ maxLength: 63 }), Address, { maxProperties: 64 }),
+  pid: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 })),
+  startedAt: Type.Optional(ShortText(40)),
+  exitCode: Type.Optional(Type.Union([Type.Integer({ minimum: -(2 ** 31), maximum: 2 ** 31 }), Type.Null()])),
   message: Type.Optional(Type.String({ maxLength: 4096 })),
   reason: Type.Optional(Type.String({ maxLength: 256 })),
 }, Strict)
 export type InstanceReport = Static<typeof InstanceReportSchema>
 
 export const SiteRegistrationSchema = Type.Object({
-  name: Type.String({ minLength: 1 }),
-  region: Type.String({ minLength: 1 }),
-  provider: Type.String({ minLength: 1 }),
+  name: NodeName,
+  region: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$' }),
+  provider: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$' }),
   tier: StringEnum(TIERS),
   geo: Type.Optional(GeoSchema),
-  labels: Type.Optional(StringMap),
+  labels: Type.Optional(Labels(64)),
 }, Strict)
 export type SiteRegistration = Static<typeof SiteRegistrationSchema>
 
 /** The site gateway an agent runs (started with --gateway). */
 const GatewayStateSchema = Type.Object({
-  address: Type.String({ minLength: 1, maxLength: 300 }),
+  address: Address,
   healthy: Type.Boolean(),
   message: Type.Optional(Type.String({ maxLength: 1024 })),
 }, Strict)
@@ -59,13 +67,14 @@ export const GatewayRouteSchema = Type.Object({
 
 export const TrafficReportSchema = Type.Object({
   host: Type.String({ maxLength: 253 }),
-  requests: Type.Integer({ minimum: 0 }),
-  errors: Type.Integer({ minimum: 0 }),
-  overflowed: Type.Integer({ minimum: 0 }),
-  rejected: Type.Integer({ minimum: 0 }),
-  latencyMs: Type.Object({ p50: Type.Number({ minimum: 0 }), p99: Type.Number({ minimum: 0 }) }, Strict),
-  inflight: Type.Integer({ minimum: 0 }),
-  byPrefix: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  requests: Count,
+  errors: Count,
+  overflowed: Count,
+  rejected: Count,
+  latencyMs: Type.Object({ p50: Type.Number({ minimum: 0, maximum: 3.6e6 }), p99: Type.Number({ minimum: 0, maximum: 3.6e6 }) }, Strict),
+  inflight: Count,
+  /** Client prefixes (an IPv4 /24 or IPv6 /48 in CIDR form) and their request counts. */
+  byPrefix: Type.Record(Type.String({ maxLength: 50 }), Count, { maxProperties: 1024 }),
   saturated: Type.Boolean(),
 }, Strict)
 export type TrafficReportMessage = Static<typeof TrafficReportSchema>
@@ -89,25 +98,25 @@ export type ImagePullReport = Static<typeof ImagePullReportSchema>
 
 const HelloSchema = Type.Object({
   t: Type.Literal('hello'),
-  node: Type.String({ minLength: 1 }),
+  node: NodeName,
   site: SiteRegistrationSchema,
-  address: Type.String({ minLength: 1 }),
+  address: Address,
   capacity: CapacitySchema,
-  labels: Type.Optional(StringMap),
-  desiredVersion: Type.Integer({ minimum: 0 }),
-  agent: Type.Object({ version: Type.String(), pid: Type.Integer(), os: Type.Optional(Type.String()) }, Strict),
+  labels: Type.Optional(Labels(64)),
+  desiredVersion: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  agent: Type.Object({ version: ShortText(64), pid: Type.Integer({ minimum: 0, maximum: 2 ** 31 }), os: Type.Optional(ShortText(64)) }, Strict),
   gateway: Type.Optional(GatewayStateSchema),
   registryCache: Type.Optional(RegistryCacheStateSchema),
 }, Strict)
 
-const AckSchema = Type.Object({ t: Type.Literal('ack'), version: Type.Integer({ minimum: 0 }) }, Strict)
+const AckSchema = Type.Object({ t: Type.Literal('ack'), version: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, Strict)
 
 const StatusSchema = Type.Object({
   t: Type.Literal('status'),
   instances: Type.Array(InstanceReportSchema, { maxItems: 10000 }),
   usage: Type.Optional(CapacitySchema),
   /** Reports that could not be sent while offline and were folded into a count. */
-  dropped: Type.Optional(Type.Integer({ minimum: 0 })),
+  dropped: Type.Optional(Count),
   gateway: Type.Optional(GatewayStateSchema),
   registryCache: Type.Optional(RegistryCacheStateSchema),
 }, Strict)
@@ -127,14 +136,14 @@ const TrafficSchema = Type.Object({
 
 const LogDataSchema = Type.Object({
   t: Type.Literal('log-data'),
-  req: Type.Integer(),
+  req: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
   data: Type.Optional(Type.String()),
   end: Type.Optional(Type.Boolean()),
-  error: Type.Optional(Type.String()),
+  error: Type.Optional(ShortText(4096)),
 }, Strict)
 
 /** The agent cannot apply a delta (its version is not the delta's base): send from `version`. */
-const ResyncSchema = Type.Object({ t: Type.Literal('resync'), version: Type.Integer({ minimum: 0 }) }, Strict)
+const ResyncSchema = Type.Object({ t: Type.Literal('resync'), version: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, Strict)
 
 export const AgentMessageSchema = Type.Union([HelloSchema, AckSchema, StatusSchema, LogDataSchema, ResyncSchema, TrafficSchema, ImageStatusSchema])
 export type AgentMessage = Static<typeof AgentMessageSchema>
@@ -172,8 +181,16 @@ const RoutesSchema = Type.Object({
   t: Type.Literal('routes'),
   version: Type.Integer({ minimum: 0 }),
   routes: Type.Array(GatewayRouteSchema, { maxItems: 100000 }),
-  /** The fleet's gateway peer key (32 bytes, base64url): proves forwards between site gateways. */
-  peerKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })),
+  /**
+   * This gateway's own peer key and its certificate from the fleet key, and the fleet's public key
+   * (see src/agent/gateway/peer-proof.ts): sent only to nodes whose credential allows a gateway.
+   */
+  peer: Type.Optional(Type.Object({
+    node: Type.String({ maxLength: 253 }),
+    key: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+    cert: Type.String({ maxLength: 1024 }),
+    ca: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+  }, Strict)),
 }, Strict)
 export type RoutesMessage = Static<typeof RoutesSchema>
 

@@ -6,6 +6,7 @@ import type { TSchema } from 'typebox'
 import { ApiError, type Cause } from './errors.js'
 import { API_VERSION, type Resource } from './meta.js'
 import { kindInfo, publicKinds, type KindInfo } from './kinds/index.js'
+import { ANNOTATIONS_MAX_BYTES } from './kinds/common.js'
 
 type Validator = ReturnType<typeof Compile<TSchema>>
 const compiled = new Map<string, Validator>()
@@ -41,6 +42,8 @@ export function schemaCauses(validator: Validator, value: unknown): Cause[] {
       for (const name of (e.params.requiredProperties as string[]) ?? []) {
         causes.push({ field: at ? `${at}.${name}` : name, reason: 'FieldValueRequired', message: 'required field is missing' })
       }
+    } else if (e.keyword === 'propertyNames') {
+      causes.push({ field: at, reason: 'FieldValueInvalid', message: `${e.message}: a key is an optional DNS prefix and "/", then up to 63 letters, digits, "-", "_", "." starting and ending alphanumeric` })
     } else if (e.keyword === 'enum') {
       causes.push({ field: at, reason: 'FieldValueNotSupported', message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` })
     } else if (e.keyword === 'anyOf') {
@@ -98,11 +101,22 @@ export function validateResource(input: unknown, opts: { allowInternal?: boolean
   Value.Default(info.schema, copy)
   const validator = validatorFor(info)
   if (!validator.Check(copy)) throw invalid(info.kind, name, schemaCauses(validator, copy))
-  const causes = info.check?.(copy) ?? []
+  const causes = [...annotationCauses(copy), ...(info.check?.(copy) ?? [])]
   if (causes.length) throw invalid(info.kind, name, causes)
   return copy
 }
 
 function knownKinds(): string {
   return publicKinds().map((k) => k.kind).join(', ')
+}
+
+/** Kubernetes' limit on annotations: 256 KiB of keys and values in all. */
+function annotationCauses(obj: Resource): Cause[] {
+  const a = obj.metadata?.annotations
+  if (!a) return []
+  let bytes = 0
+  for (const [k, v] of Object.entries(a)) bytes += Buffer.byteLength(k) + Buffer.byteLength(v)
+  return bytes > ANNOTATIONS_MAX_BYTES
+    ? [{ field: 'metadata.annotations', reason: 'FieldValueTooLong', message: `annotations total ${bytes} bytes; the limit is ${ANNOTATIONS_MAX_BYTES} (256 KiB)` }]
+    : []
 }

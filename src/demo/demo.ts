@@ -202,7 +202,7 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     })
     const http = new HttpClient({ baseUrl: url, token, ca: readFileSync(caFile, 'utf8') })
     const client = new ResourceClient(http)
-    const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', ttlSeconds: 3600, maxUses: DEMO_SITES.length, description: 'demo agents' })) as { token: string }
+    const join_ = (await http.request('POST', '/v1/tokens', { type: 'join', ttlSeconds: 3600, maxUses: DEMO_SITES.length, gateway: true, description: 'demo agents' })) as { token: string }
 
     // The join token goes to every agent's stdin: they took the time to load meanwhile.
     for (const a of agents) { a.stdin!.on('error', () => { /* that agent is gone: its exit is reported */ }); a.stdin!.end(join_.token + '\n') }

@@ -35,6 +35,9 @@ import { AcceptGate } from './link/accept-gate.js'
 import { ensurePeerKey } from './peer-key.js'
 import { registryDigestResolver } from './registry/resolve-digest.js'
 import type { DigestResolver } from '../controllers/app/image-pinning.js'
+import { PeerGrants } from './link/peer-grants.js'
+import { tightenDataDir } from './data-dir.js'
+import { decodePeerKey } from '../agent/gateway/peer-proof.js'
 
 /** Pending connections the kernel holds for the server (capped by net.core.somaxconn). */
 const LISTEN_BACKLOG = 8192
@@ -54,6 +57,8 @@ export interface ServerOptions {
   bodyLimit?: number
   /** How often a watch with allowWatchBookmarks gets a BOOKMARK (default a minute). */
   watchBookmarkIntervalMs?: number
+  /** Bytes a watch connection may leave unread before it is cut (default 16 MiB). */
+  watchBufferBytes?: number
   /**
    * TLS for the API and the link: 'auto' (default) creates a CA and certificate in DATA_DIR/pki;
    * 'files' takes the operator's; 'off' is plain HTTP, allowed only on a loopback address.
@@ -144,6 +149,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tokens = new TokenService(store, clock, { caFingerprint: tls?.caFingerprint, nodeCredentialTtlSeconds: opts.nodeCredentialTtlSeconds })
   const admin = await tokens.ensureAdmin(opts.dataDir)
   await tokens.startCache()
+  ensurePeerKey(opts.dataDir)
+  tightenDataDir(opts.dataDir, log)
   if (admin.created) log.info({ path: admin.path }, 'admin token created; it is in this file (read it once, keep it safe)')
 
   const apps = new Cache<App>(store, 'App')
@@ -173,7 +180,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const images = new ImageDistribution({ log, centralRegistry: opts.centralRegistry, site: (name) => sites.get(undefined, name), send: (node, msg) => hub.sendTo(node, msg) })
   hub = new LinkHub({
     store, clock, log, index, status: statusWriter, heartbeatSeconds, admissionRate: opts.linkAdmissionRate, graceMs: (opts.nodeGraceSeconds ?? 8) * 1000,
-    routesFor: (site) => routing.siteRoutes(site), peerKey: ensurePeerKey(opts.dataDir),
+    routesFor: (site) => routing.siteRoutes(site), peerGrants: new PeerGrants(decodePeerKey(ensurePeerKey(opts.dataDir))!, clock), events,
     known: { site: (name) => sites.get(undefined, name), node: (name) => nodes.get(undefined, name) },
     onTraffic: (site, reports, interval) => routing.recordTraffic(site, reports, interval),
     images,
@@ -220,7 +227,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   })
 
   const streams = new Set<() => void>()
-  const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, allowedRegistries: opts.allowedRegistries, bookmarkIntervalMs: opts.watchBookmarkIntervalMs, ...(tls ? { https: { cert: tls.cert, key: tls.key, ...ticketOptions(opts.dataDir) }, caPem: tls.ca } : {}) })
+  const app = await buildHttpApp({ store, tokens, hub, routing, sessions, log, metrics, version: VERSION, bodyLimit: opts.bodyLimit, streams, allowedRegistries: opts.allowedRegistries, bookmarkIntervalMs: opts.watchBookmarkIntervalMs, watchBufferBytes: opts.watchBufferBytes, ...(tls ? { https: { cert: tls.cert, key: tls.key, ...ticketOptions(opts.dataDir) }, caPem: tls.ca } : {}) })
   // Connections in at the pace links are admitted (a restarted server meets its whole fleet at once).
   const acceptRate = opts.linkAdmissionRate ?? LINK_ADMISSION_RATE
   const gate = new AcceptGate({

@@ -47,7 +47,7 @@ test('DNS picks the nearest site, gateways serve and overflow, an unhealthy site
     '--dns-listen', `127.0.0.1:${dnsPort}`, '--geo-rules', join(ROOT, 'examples', 'geo-rules.yaml'),
   ])
   procs.push(server)
-  const joinToken = (await cli(['token', 'create', '--join', '--max-uses', '2'], server.env)).stdout.trim()
+  const joinToken = (await cli(['token', 'create', '--join', '--gateway', '--max-uses', '2'], server.env)).stdout.trim()
 
   const sites = [
     { name: 'paris', address: '127.0.41.1', geo: '48.8566,2.3522', region: 'eu-west' },

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { ManualClock } from '../../src/lib/clock.js'
 import { StaticGatewayTable } from '../../src/agent/gateway/static-table.js'
 import type { GatewayRoute } from '../../src/agent/gateway/types.js'
+import { decodePeerGrant, type PeerIdentity } from '../../src/agent/gateway/peer-proof.js'
+import { PeerGrants } from '../../src/server/link/peer-grants.js'
 import { get, openIdle, raw, route, startBackend, startGateway } from './helpers.js'
 
 const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)
@@ -133,22 +135,23 @@ test('a trusted peer gateway is exempt from per-IP limits and its x-forwarded-fo
   assert.equal((await get(gwB.address(), 'app.test', '/', { localAddress: '127.0.0.9' })).status, 429, 'ordinary clients are limited')
 })
 
-/** A table that holds the fleet's peer key, as the agent's does once the server sent it. */
+/** A table that holds a peer identity, as the agent's does once the server sent it. */
 class KeyedTable extends StaticGatewayTable {
-  constructor(routes: GatewayRoute[], private key: Buffer) { super(routes) }
-  peerKey(): Buffer { return this.key }
+  constructor(routes: GatewayRoute[], private id: PeerIdentity) { super(routes) }
+  peerIdentity(): PeerIdentity { return this.id }
 }
 
-test('a forward proven with the fleet peer key is exempt from per-IP limits, by key not by address; a forged or foreign proof is not', async (t) => {
-  const key = randomBytes(32)
+test('a forward proven with a gateway certificate from the fleet key is exempt from per-IP limits, by proof not by address; a forged or foreign proof is not', async (t) => {
   const clock = new ManualClock(Date.now())
+  const fleet = new PeerGrants(randomBytes(32), clock)
+  const key = (node: string) => decodePeerGrant(JSON.parse(fleet.issue(node).json))!
   const b1 = await startBackend(t, 'b1', '127.0.32.1')
   // No trustedPeers: beta knows alpha only by the key.
   const { gw: gwB } = await startGateway(t, {
-    site: 'beta', host: '127.0.32.1', clock, limits: { ratePerSecond: 1, rateBurst: 1 }, table: new KeyedTable([route('app.test', [b1])], key),
+    site: 'beta', host: '127.0.32.1', clock, limits: { ratePerSecond: 1, rateBurst: 1 }, table: new KeyedTable([route('app.test', [b1])], key('gw-beta')),
   })
   const fallback = [{ site: 'beta', gateway: gwB.address() }]
-  const { gw: gwA } = await startGateway(t, { site: 'alpha', host: '127.0.31.1', clock, table: new KeyedTable([route('app.test', [], fallback)], key) })
+  const { gw: gwA } = await startGateway(t, { site: 'alpha', host: '127.0.31.1', clock, table: new KeyedTable([route('app.test', [], fallback)], key('gw-alpha')) })
   for (let i = 0; i < 5; i++) {
     const r = await get(gwA.address(), 'app.test', '/', { localAddress: '127.0.5.5' })
     assert.equal(r.status, 200, `overflowed request ${i} is not rate-limited at the peer`)
@@ -160,12 +163,12 @@ test('a forward proven with the fleet peer key is exempt from per-IP limits, by 
   assert.deepEqual(rep.byPrefix, { '127.0.5.0/24': 5 }, 'demand is counted where the client is, not where the forwarding gateway is')
 
   // A gateway with another key (another fleet) is an ordinary client: limited by its address.
-  const { gw: gwX } = await startGateway(t, { site: 'x', host: '127.0.33.1', clock, table: new KeyedTable([route('app.test', [], fallback)], randomBytes(32)) })
+  const { gw: gwX } = await startGateway(t, { site: 'x', host: '127.0.33.1', clock, table: new KeyedTable([route('app.test', [], fallback)], decodePeerGrant(JSON.parse(new PeerGrants(randomBytes(32), clock).issue('gw-x').json))!) })
   const codes = []
   for (let i = 0; i < 3; i++) codes.push((await get(gwX.address(), 'app.test', '/', { localAddress: '127.0.6.6' })).status)
   assert.ok(codes.includes(429), `a foreign proof must not lift the limit: ${codes}`)
   // A client that sends a made-up proof and x-forwarded-for is limited too.
-  const forged = { 'x-edgeplane-peer': `${Math.floor(clock.now() / 1000)}.${'A'.repeat(22)}`, 'x-forwarded-for': '10.9.9.9' }
+  const forged = { 'x-edgeplane-peer': `${Math.floor(clock.now() / 1000)}.${'A'.repeat(86)}.${key('gw-alpha').cert}`, 'x-forwarded-for': '10.9.9.9' }
   const direct = []
   for (let i = 0; i < 3; i++) direct.push((await get(gwB.address(), 'app.test', '/', { localAddress: '127.0.7.7', headers: forged })).status)
   assert.ok(direct.includes(429), `a forged proof must not lift the limit: ${direct}`)

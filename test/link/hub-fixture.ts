@@ -15,7 +15,8 @@ import { log } from '../controllers/helpers.js'
 
 export interface HubFixture { hub: LinkHub; clock: ManualClock; index: DesiredIndex; dial: () => Promise<WebSocket> }
 
-export async function hubFixture(t: TestContext, opts: Partial<LinkHubOptions> = {}): Promise<HubFixture> {
+/** fixture.gateway: whether the nth connection's credential allows a gateway (default: yes). */
+export async function hubFixture(t: TestContext, opts: Partial<LinkHubOptions> = {}, fixture: { gateway?: (n: number) => boolean } = {}): Promise<HubFixture> {
   const store = openStore({ driver: 'memory' })
   const instances = new Cache<Instance>(store, 'Instance')
   await instances.start()
@@ -27,7 +28,7 @@ export async function hubFixture(t: TestContext, opts: Partial<LinkHubOptions> =
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   await once(wss, 'listening')
   let n = 0
-  wss.on('connection', (ws) => { n++; hub.accept(ws, { kind: 'node', node: `n${n}`, site: `s${n}` } as never, { bytesRead: 0, bytesWritten: 0 }) })
+  wss.on('connection', (ws) => { n++; hub.accept(ws, { kind: 'node', node: `n${n}`, site: `s${n}`, gateway: fixture.gateway?.(n) ?? true } as never, { bytesRead: 0, bytesWritten: 0 }) })
   const clients: WebSocket[] = []
   t.after(async () => {
     for (const c of clients) c.terminate()

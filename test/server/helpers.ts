@@ -29,11 +29,11 @@ export interface TestServer {
  * Starts a server on a memory store in a temp dir; closes it (and removes the dir) after the test.
  * TLS is off unless asked for: inject() needs no socket, and making a CA per test is slow.
  */
-export async function startTestServer(t: TestContext, opts: { clock?: Clock; bodyLimit?: number; tls?: boolean; watchBookmarkIntervalMs?: number; server?: Partial<ServerOptions> } = {}): Promise<TestServer> {
+export async function startTestServer(t: TestContext, opts: { clock?: Clock; bodyLimit?: number; tls?: boolean; watchBookmarkIntervalMs?: number; watchBufferBytes?: number; auditLog?: string; server?: Partial<ServerOptions> } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgeplane-http-'))
   const store = openStore({ driver: 'memory' }, { clock: opts.clock })
   const srv = await startServer({
-    dataDir, store, clock: opts.clock, log: createLogger('test', 'silent'), listen: '127.0.0.1:0', bodyLimit: opts.bodyLimit, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs,
+    dataDir, store, clock: opts.clock, log: createLogger('test', (process.env.TEST_LOG ?? 'silent') as 'silent'), listen: '127.0.0.1:0', bodyLimit: opts.bodyLimit, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs, watchBufferBytes: opts.watchBufferBytes,
     tls: opts.tls ? { mode: 'auto' } : { mode: 'off' }, ...opts.server,
   })
   t.after(async () => {

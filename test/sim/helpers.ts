@@ -19,7 +19,7 @@ export async function simSetup(t: TestContext, fleetOpts: Partial<FleetOptions> 
   const dataDir = mkdtempSync(join(tmpdir(), 'ep-sim-test-'))
   const store = openStore({ driver: 'memory' })
   const srv = await startServer({ dataDir, store, log, listen: '127.0.0.1:0', tls: { mode: 'auto' }, heartbeatSeconds: 1, nodeGraceSeconds: 3, ...serverOpts })
-  const { token } = await srv.tokens.createJoinToken({ maxUses: 1000 })
+  const { token } = await srv.tokens.createJoinToken({ maxUses: 1000, gateway: true })
   let fleet: Fleet | undefined
   t.after(async () => {
     await fleet?.stop()

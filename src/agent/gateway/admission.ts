@@ -77,8 +77,8 @@ export function admit(ctx: GatewayContext, buckets: TokenBuckets, client: Client
 
 function isPeerForward(ctx: GatewayContext, head: RequestHead): boolean {
   if (head.peer === undefined || head.forwardedFor === undefined) return false
-  const key = ctx.table.peerKey?.()
-  return !!key && verifyPeer(key, head.peer, head.forwardedFor, ctx.clock.now())
+  const id = ctx.table.peerIdentity?.()
+  return !!id && verifyPeer(id.ca, head.peer, head.forwardedFor, ctx.clock.now()) !== undefined
 }
 
 function originForm(url: string): string | undefined {

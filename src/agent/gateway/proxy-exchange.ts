@@ -117,8 +117,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (forwarding) {
       const next = nextHop(parseHops(this.x.head.hops), this.x.head.overflowFrom, this.ctx.site)
       headers.push(HOPS_HEADER, next.hops, OVERFLOW_FROM_HEADER, next.from)
-      const key = this.ctx.table.peerKey?.()
-      if (key) headers.push(PEER_HEADER, signPeer(key, this.xff, this.ctx.clock.now()))
+      const id = this.ctx.table.peerIdentity?.()
+      if (id) headers.push(PEER_HEADER, signPeer(id, this.xff, this.ctx.clock.now()))
       if (!this.overflowCounted) {
         this.overflowCounted = true
         this.x.stats.overflowed++

@@ -152,8 +152,8 @@ export class UpgradeExchange {
     if (forwarding) {
       const next = nextHop(parseHops(rh.hops), rh.overflowFrom, this.ctx.site)
       s += `${HOPS_HEADER}: ${next.hops}\r\n${OVERFLOW_FROM_HEADER}: ${next.from}\r\n`
-      const key = this.ctx.table.peerKey?.()
-      if (key) s += `${PEER_HEADER}: ${signPeer(key, xff, this.ctx.clock.now())}\r\n`
+      const id = this.ctx.table.peerIdentity?.()
+      if (id) s += `${PEER_HEADER}: ${signPeer(id, xff, this.ctx.clock.now())}\r\n`
     } else if (rh.overflowFrom) {
       s += `${OVERFLOW_FROM_HEADER}: ${rh.overflowFrom}\r\n`
     }

@@ -1,6 +1,7 @@
 // What the site gateway routes by and what it reports. The agent keeps a GatewayTable current from
 // the server's routes document (persisted, so the gateway keeps serving offline) and from its own
 // instances' readiness; the gateway only reads it.
+import type { PeerIdentity } from './peer-proof.js'
 
 export interface GatewayEndpoint {
   /** Instance identity (namespace/name). */
@@ -25,8 +26,8 @@ export interface GatewayTable {
    * instead of 404 "unknown host" (a gateway that has not received its table is not the user's fault).
    */
   size?(): number
-  /** Optional: the fleet's peer key, to prove forwards to other gateways and check theirs. */
-  peerKey?(): Buffer | undefined
+  /** Optional: this gateway's peer identity, to prove forwards to other gateways and check theirs. */
+  peerIdentity?(): PeerIdentity | undefined
 }
 
 /** Per host, what happened since the last report. */

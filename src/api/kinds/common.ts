@@ -15,12 +15,26 @@ export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$'
 
 export const StringMap = Type.Record(Type.String(), Type.String())
 
+/** Kubernetes' label key: an optional DNS-subdomain prefix and "/", then a name of ≤ 63 characters. */
+export const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'
+/** Kubernetes' label value: empty, or ≤ 63 characters of letters, digits, "-", "_", "." starting and ending alphanumeric. */
+export const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$'
+// Keys are checked by propertyNames (a Record keyed by a pattern trips typebox's Value.Default on a bad key).
+const labelKeys = { propertyNames: { pattern: LABEL_KEY_PATTERN, maxLength: 317 } }
+/** Labels as Kubernetes limits them (keys and values), at most `max` of them. */
+export function Labels(max = 256) {
+  return Type.Record(Type.String(), Type.String({ maxLength: 63, pattern: LABEL_VALUE_PATTERN }), { maxProperties: max, ...labelKeys })
+}
+/** Annotations: label-like keys; Kubernetes' limit of 256 KiB in all is checked by validate.ts (ANNOTATIONS_MAX_BYTES). */
+export const AnnotationsSchema = Type.Record(Type.String(), Type.String({ maxLength: 262144 }), { maxProperties: 1024, ...labelKeys })
+export const ANNOTATIONS_MAX_BYTES = 256 * 1024
+
 export const ObjectMetaSchema = Type.Object({
   name: Type.String({ pattern: NAME_PATTERN, maxLength: 253, description: 'lower-case letters, digits, "-" and "."' }),
   namespace: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' })),
   uid: Type.Optional(Type.String()),
-  labels: Type.Optional(StringMap),
-  annotations: Type.Optional(StringMap),
+  labels: Type.Optional(Labels()),
+  annotations: Type.Optional(AnnotationsSchema),
   resourceVersion: Type.Optional(Type.String()),
   generation: Type.Optional(Type.Integer()),
   creationTimestamp: Type.Optional(Type.String()),
@@ -55,8 +69,9 @@ export const ResourcesSchema = Type.Object({
 
 /** Capacity as numbers: cpu in millicores, memory in bytes. */
 export const CapacitySchema = Type.Object({
-  cpu: Type.Number({ minimum: 0 }),
-  memory: Type.Number({ minimum: 0 }),
+  // Bounds far above any machine (a million cores, an exabyte) but below what breaks arithmetic.
+  cpu: Type.Number({ minimum: 0, maximum: 1e9 }),
+  memory: Type.Number({ minimum: 0, maximum: 1e18 }),
 }, Strict)
 export type Capacity = Static<typeof CapacitySchema>
 

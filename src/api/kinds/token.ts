@@ -12,6 +12,14 @@ export const TokenSpecSchema = Type.Object({
   expiresAt: Type.Optional(Type.String()),
   maxUses: Type.Optional(Type.Integer({ minimum: 1 })),
   description: Type.Optional(Type.String()),
+  /** Join tokens and node credentials: the node may run a site gateway (it is trusted by other gateways). */
+  gateway: Type.Optional(Type.Boolean()),
+  /** API tokens: the built-in role (src/server/auth/roles.ts); none means admin (tokens made before roles). */
+  role: Type.Optional(Type.String()),
+  /** API tokens: the one namespace the role applies in (namespaced roles only). */
+  namespace: Type.Optional(Type.String()),
+  /** session-client tokens: the apps ("namespace/name") whose sessions it may use. */
+  apps: Type.Optional(Type.Array(Type.String())),
 }, Strict)
 
 export const TokenStatusSchema = Type.Object({

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { TIERS } from '../../api/kinds/tiers.js'
 import { registriesConfPath } from '../../agent/images/node-images.js'
@@ -24,7 +25,8 @@ export function parseGeo(s: string | undefined): { lat: number; lon: number } | 
 export function registerAgent(program: Command): void {
   program.command('agent')
     .description('run the node agent: joins the server, runs this node\'s instances, keeps them running offline')
-    .option('--join-token <token>', 'needed only the first time (from "edgeplane token create --join"); - reads it from stdin (kept out of the process list)')
+    .option('--join-token <token>', 'needed only the first time (from "edgeplane token create --join"); - reads it from stdin; visible in ps otherwise: prefer - or --join-token-file')
+    .option('--join-token-file <path>', 'read the join token from this file (e.g. a systemd credential: $CREDENTIALS_DIRECTORY/join-token)')
     .requiredOption('--site <name>', 'the site this node belongs to')
     .option('--region <region>', 'the site\'s region', 'default')
     .option('--provider <provider>', 'who runs the site (self, a vendor name)', 'self')
@@ -61,7 +63,7 @@ export function registerAgent(program: Command): void {
         const [{ startAgent }, joinToken] = await Promise.all([import('../../agent/agent.js'), o.joinToken === '-' ? readStdin() : o.joinToken])
         if (o.joinToken === '-' && !joinToken) throw new Error('--join-token -: stdin ended without a token')
         agent = await startAgent({
-          server, joinToken, dataDir: o.dataDir, name: o.name, address: o.address,
+          server, joinToken: joinToken ?? (o.joinTokenFile && existsSync(o.joinTokenFile) ? readFileSync(o.joinTokenFile, 'utf8').trim() : undefined), dataDir: o.dataDir, name: o.name, address: o.address,
           site: { name: o.site, region: o.region, provider: o.provider, tier: o.tier as 'edge' | 'central', ...(o.geo ? { geo: parseGeo(o.geo) } : {}), labels },
           labels, capacity: { cpu: o.cpu, memory: o.memory }, acceptOlderDesired: !!o.acceptOlderDesired, caFile: o.caFile, gateway: o.gateway, metricsListen: o.metricsListen,
           ...(o.registryCache ? { registryCache: o.registryCache } : {}),

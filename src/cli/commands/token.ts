@@ -13,17 +13,27 @@ export function registerToken(program: Command): void {
   token.command('create')
     .description('create a join token (printed alone on stdout) or another admin token')
     .option('--join', 'a token agents use to join (the default)')
-    .option('--admin', 'an admin token')
-    .option('--ttl <duration>', 'lifetime of a join token (0 = never expires)', '24h')
+    .option('--admin', 'an API token (role admin unless --role)')
+    .option('--role <role>', 'an API token with this role: admin, operator, viewer, deployer (needs --namespace), session-client (needs --app)')
+    .option('--namespace <ns>', 'the namespace a deployer token works in')
+    .option('--app <namespace/name...>', 'apps a session-client token may open sessions of')
+    .option('--ttl <duration>', 'lifetime (0 = never expires; default 24h for a join token, none for an admin token)', '24h')
     .option('--max-uses <n>', 'how many nodes may join with it')
+    .option('--gateway', 'nodes that join with it may run a site gateway (others are refused one)')
     .option('--description <text>')
-    .action(async (opts: { join?: boolean; admin?: boolean; ttl: string; maxUses?: string; description?: string }, cmd: Command) => {
+    .action(async (opts: { join?: boolean; admin?: boolean; ttl: string; maxUses?: string; description?: string; gateway?: boolean; role?: string; namespace?: string; app?: string[] }, cmd: Command) => {
       const flags = cmd.optsWithGlobals() as GlobalFlags
       const client = clientFrom(flags)
-      if (opts.admin && opts.join) throw new Error('choose --join or --admin')
+      if (opts.role) opts.admin = true
+      if (opts.admin && opts.join) throw new Error('choose --join or --admin/--role')
       const body: Record<string, unknown> = { type: opts.admin ? 'admin' : 'join', description: opts.description }
-      if (!opts.admin) body.ttlSeconds = parseDuration(opts.ttl)
+      if (opts.role) body.role = opts.role
+      if (opts.namespace) body.namespace = opts.namespace
+      if (opts.app) body.apps = opts.app
+      // An admin token lives until revoked unless --ttl is given; a join token for 24 h by default.
+      if (!opts.admin || cmd.getOptionValueSource('ttl') !== 'default') body.ttlSeconds = parseDuration(opts.ttl)
       if (opts.maxUses !== undefined) body.maxUses = Number(opts.maxUses)
+      if (opts.gateway) body.gateway = true
       const res = (await client.http.request('POST', '/v1/tokens', body)) as { token: string }
       process.stdout.write(res.token + '\n')
     })
@@ -31,8 +41,8 @@ export function registerToken(program: Command): void {
     .description('list credentials (never their secrets)')
     .action(async (_o: unknown, cmd: Command) => {
       const client = clientFrom(cmd.optsWithGlobals() as GlobalFlags)
-      const res = (await client.http.request('GET', '/v1/tokens')) as { items: { id: string; type: string; node?: string; uses: number; maxUses?: number; expiresAt?: string; description?: string }[] }
-      process.stdout.write(table(['ID', 'TYPE', 'NODE', 'USES', 'EXPIRES', 'DESCRIPTION'], res.items.map((t) => [t.id, t.type, t.node ?? '-', `${t.uses}${t.maxUses ? `/${t.maxUses}` : ''}`, t.expiresAt ?? 'never', t.description ?? ''])))
+      const res = (await client.http.request('GET', '/v1/tokens')) as { items: { id: string; type: string; role?: string; namespace?: string; node?: string; uses: number; maxUses?: number; expiresAt?: string; description?: string }[] }
+      process.stdout.write(table(['ID', 'TYPE', 'NODE', 'USES', 'EXPIRES', 'DESCRIPTION'], res.items.map((t) => [t.id, t.role ? `${t.type}/${t.role}${t.namespace ? `@${t.namespace}` : ''}` : t.type, t.node ?? '-', `${t.uses}${t.maxUses ? `/${t.maxUses}` : ''}`, t.expiresAt ?? 'never', t.description ?? ''])))
     })
   token.command('revoke')
     .argument('<id>')

@@ -21,6 +21,8 @@ import { versionInfo } from './version.js'
 import { registerImportRoutes } from './import.js'
 import { admittingStore } from '../registry/allow-list.js'
 import { registerCoreEventRoutes } from './core-events.js'
+import { authorizeRequest, registerSessionAuthorization } from '../auth/authorize.js'
+import { registerAccessReview } from '../auth/access-review.js'
 import type { SessionService } from '../../sessions/service.js'
 
 declare module 'fastify' {
@@ -45,6 +47,8 @@ export interface HttpDeps {
   caPem?: string
   /** Registries container images may come from (undefined: any). */
   allowedRegistries?: string[]
+  /** Bytes a watch connection may leave unread before it is cut. */
+  watchBufferBytes?: number
 }
 
 // Public: health, and the CA certificate (agents verify it against the pin in their join token).
@@ -85,7 +89,7 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
       if (principal.kind !== 'node') throw new ApiError('Forbidden', `${path} takes a node credential (agents get one by joining)`)
     } else if (principal.kind !== 'admin') {
       throw new ApiError('Forbidden', principal.kind === 'node' ? 'a node credential may only be used on the agent link' : 'a join token may only be used to join')
-    }
+    } else authorizeRequest(req, principal)
     req.principal = principal
   })
 
@@ -127,13 +131,18 @@ export async function buildHttpApp(d: HttpDeps): Promise<FastifyInstance> {
   registerDiscoveryRoutes(app, d.version)
   registerTokenRoutes(app, d.tokens)
   if (d.routing) registerRouteRoutes(app, d.routing)
-  if (d.sessions) registerSessionRoutes(app, d.sessions)
+  if (d.sessions) {
+    const sessions = d.sessions
+    registerSessionAuthorization(app, (id) => { const v = sessions.view(id); return `${v.namespace}/${v.app}` })
+    registerSessionRoutes(app, sessions)
+  }
+  registerAccessReview(app)
   registerImportRoutes(app, admittingStore(d.store, d.allowedRegistries))
   registerCoreEventRoutes(app, d.store)
   // Nodes and sites read with what the links know now (last message, bytes, serving gateway).
   const live = liveStatus(d.hub.stats, () => d.hub.refreshCounters())
   registerLiveStatus(app, live)
-  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, allowedRegistries: d.allowedRegistries, bookmarkIntervalMs: d.bookmarkIntervalMs, live })
+  registerResourceRoutes(app, { store: d.store, logs: d.hub, streams: d.streams, allowedRegistries: d.allowedRegistries, bookmarkIntervalMs: d.bookmarkIntervalMs, live, watchBufferBytes: d.watchBufferBytes })
   app.get(LINK_PATH, { websocket: true }, (socket, req) => {
     d.hub.accept(socket, req.principal!, req.socket)
   })

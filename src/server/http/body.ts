@@ -8,6 +8,8 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'appl
 export function registerBodyParsers(app: FastifyInstance): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(['application/json', 'application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json', ...YAML_TYPES], { parseAs: 'string' }, (_req, body, done) => done(null, body))
+  // Kubernetes protobuf, kept as bytes: only SelfSubjectAccessReview reads it (kubectl auth can-i).
+  app.addContentTypeParser('application/vnd.kubernetes.protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 }
 
 /** Parses the raw body (kept as text by the content-type parsers) into exactly one document. */

@@ -3,12 +3,13 @@ import type { FastifyInstance } from 'fastify'
 import { API_VERSION, GROUP, VERSION } from '../../api/meta.js'
 import { publicKinds } from '../../api/kinds/index.js'
 import { registerOpenApiRoutes } from './openapi-routes.js'
+import { AUTHZ_GROUP_ENTRY } from '../auth/access-review.js'
 
 export function registerDiscoveryRoutes(app: FastifyInstance, version: string): void {
   const groupVersion = { groupVersion: API_VERSION, version: VERSION }
   // apps/v1 serves Deployments only to import them into Apps (kubectl create|apply -f deployment.yaml).
   const appsVersion = { groupVersion: 'apps/v1', version: 'v1' }
-  app.get('/apis', async () => ({ kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: GROUP, versions: [groupVersion], preferredVersion: groupVersion }, { name: 'apps', versions: [appsVersion], preferredVersion: appsVersion }] }))
+  app.get('/apis', async () => ({ kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: GROUP, versions: [groupVersion], preferredVersion: groupVersion }, { name: 'apps', versions: [appsVersion], preferredVersion: appsVersion }, AUTHZ_GROUP_ENTRY] }))
   app.get('/apis/apps', async () => ({ kind: 'APIGroup', apiVersion: 'v1', name: 'apps', versions: [appsVersion], preferredVersion: appsVersion }))
   app.get('/apis/apps/v1', async () => ({
     kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'apps/v1',

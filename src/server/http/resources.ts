@@ -23,6 +23,7 @@ import { watch } from './watch.js'
 import { ListSnapshots } from './list-pages.js'
 import { scaleRequest } from './scale.js'
 import { serverSideApply, withUpdateRecorded } from './server-side-apply.js'
+import { hasImmutableSpec, refuseSpecChange } from './immutable.js'
 
 const PREFIX = '/apis/edgeplane.io/v1/'
 
@@ -42,6 +43,8 @@ export interface ResourceDeps {
   now?: () => number
   /** Objects as the links know them now (src/server/http/live-status.ts), for Table answers. */
   live?: (o: Resource) => Resource
+  /** Bytes a watch connection may leave unread before it is cut (default WATCH_BUFFER_BYTES). */
+  watchBufferBytes?: number
 }
 
 export function registerResourceRoutes(app: FastifyInstance, deps: ResourceDeps): void {
@@ -201,6 +204,7 @@ async function create(store: Store, path: ResourcePath, body: unknown, w: WriteO
 
 async function replace(store: Store, path: ResourcePath, body: unknown, w: WriteOptions): Promise<Resource> {
   const obj = checkBody(path, body)
+  if (hasImmutableSpec(obj.kind)) refuseSpecChange(await store.get(obj.kind, obj.metadata.namespace, obj.metadata.name), obj)
   return store.update(obj, w)
 }
 
@@ -218,6 +222,7 @@ async function apply(store: Store, path: ResourcePath, body: unknown, w: WriteOp
       }
     }
     const next: Resource = { ...obj, metadata: { ...obj.metadata, resourceVersion: obj.metadata.resourceVersion ?? current.metadata.resourceVersion } }
+    refuseSpecChange(current, next)
     // Compared structurally: the same content with its keys in another order is no change.
     if (deepEqual(withoutStatus(stripServerMeta(current)), withoutStatus(stripServerMeta(next)))) return { created: false, obj: current }
     try {
@@ -243,6 +248,7 @@ async function patch(store: Store, path: ResourcePath, change: (current: Resourc
     const obj = checkBody(path, change(structuredClone(current)))
     // A patch that names a resourceVersion is a compare-and-swap; one that does not is retried.
     const pinned = obj.metadata.resourceVersion !== undefined && obj.metadata.resourceVersion !== sentVersion
+    refuseSpecChange(current, obj)
     try {
       return await store.update(obj, w)
     } catch (err) {

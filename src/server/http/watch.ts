@@ -10,12 +10,15 @@ import { API_VERSION, keyOf, type Resource } from '../../api/meta.js'
 import type { Store, WatchEvent } from '../../store/types.js'
 import type { ResourcePath } from './resource-path.js'
 import { flag, text, wholeNumber, type RawQuery } from './query.js'
+import { WATCH_BUFFER_BYTES, watchBufferGuard } from './watch-guard.js'
 
 export interface WatchDeps {
   store: Store
   streams: Set<() => void>
   /** How often a watch that allows bookmarks gets one (Kubernetes: about a minute). */
   bookmarkIntervalMs?: number
+  /** Bytes a watch connection may leave unread before it is cut (default WATCH_BUFFER_BYTES). */
+  watchBufferBytes?: number
 }
 
 const DEFAULT_BOOKMARK_MS = 60_000
@@ -33,6 +36,11 @@ export async function watch(deps: WatchDeps, path: ResourcePath, q: RawQuery, re
   const rv = text(q, 'resourceVersion')
   let from = rv ? Number(rv) : NaN
   if (rv && (!/^\d+$/.test(rv) || !Number.isSafeInteger(from))) throw new ApiError('BadRequest', `resourceVersion "${rv}" is not a revision number`)
+  if (from > 0) {
+    // A revision this store has not reached: answered at once (it used to hang with no headers).
+    const current = await store.revision()
+    if (from > current) throw new ApiError('Timeout', `Too large resource version: resourceVersion ${rv} is newer than this server's current revision ${current}; list to get a current resourceVersion, or retry later`, { retryAfterSeconds: 1, causes: [{ field: 'resourceVersion', reason: 'ResourceVersionTooLarge', message: `current revision is ${current}` }] })
+  }
   if (sendInitialEvents !== undefined && !bookmarks) throw new ApiError('BadRequest', 'sendInitialEvents needs allowWatchBookmarks=true (the end of the initial events is a bookmark)')
   const initial: WatchEvent[] = []
   const complete = sendInitialEvents ?? (!rv || from === 0)
@@ -58,11 +66,13 @@ export async function watch(deps: WatchDeps, path: ResourcePath, q: RawQuery, re
   // 10,000 writes (and TLS records, ~30 µs each) per watcher, and as many again for their readiness.
   let out: string[] = []
   let outQueued = false
+  // Set once the stream has started: bounded by what the connection leaves unread.
+  let write: (chunk: string) => boolean = () => false
   const flushOut = () => {
     outQueued = false
     const chunk = out.join('')
     out = []
-    if (chunk && !raw.writableEnded && !raw.destroyed) raw.write(chunk)
+    if (chunk) write(chunk)
   }
   const emit = (line: string) => {
     if (!started) { lines.push(line); return }
@@ -105,6 +115,7 @@ export async function watch(deps: WatchDeps, path: ResourcePath, q: RawQuery, re
     flushOut()
     if (!raw.writableEnded) raw.end()
   }
+  write = watchBufferGuard(raw, deps.watchBufferBytes ?? WATCH_BUFFER_BYTES, stop)
   if (timeoutSeconds) timers.push(setTimeout(stop, timeoutSeconds * 1000))
   req.raw.on('close', stop)
   raw.on('error', stop)

@@ -15,6 +15,7 @@ import type { DesiredIndex } from './desired-index.js'
 import { registerNode, registerSite, type Known } from './registration.js'
 import { Admission } from './admission.js'
 import type { StatusWriter } from './status-writer.js'
+import type { IssuedGrant, PeerGrants } from './peer-grants.js'
 import type { LinkStats, LinkView } from '../../controllers/node-lifecycle.js'
 import type { ImageDistribution } from '../images/distribution.js'
 
@@ -42,8 +43,10 @@ export interface LinkHubOptions {
   routesSliceMs?: number
   /** The routes document for the gateway of a node in `site` (sent to nodes that run one). */
   routesFor?: (site: string) => RoutesMessage['routes']
-  /** The fleet's gateway peer key, sent with the routes (gateways prove forwards to each other with it). */
-  peerKey?: string
+  /** Issues each gateway node its peer key and certificate, sent with the routes (gateways prove forwards to each other with them). */
+  peerGrants?: PeerGrants
+  /** Events about nodes (a refused gateway, a refused link message). */
+  events?: { record(obj: { kind: string; metadata: { name: string; namespace?: string } }, type: 'Normal' | 'Warning', reason: string, message: string): void }
   /** The server's cached Sites and Nodes: a known agent's hello reads nothing from the store. */
   known?: Known
   /** What a site's gateway saw (load, saturation, demand). */
@@ -68,6 +71,13 @@ const PINGS_PER_TICK = 1000
 /** Spreads links evenly over the ticks whatever their count (the fractional parts of n × φ). */
 const GOLDEN = 0.6180339887498949
 
+/** A WebSocket close reason is at most 123 bytes of UTF-8: cut on a character boundary. */
+function closeReason(reason: string): string {
+  let r = reason.slice(0, 120)
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1)
+  return r
+}
+
 interface LogRequest { node: string; reply: FastifyReply; done: () => void }
 
 class Session {
@@ -76,6 +86,9 @@ class Session {
   /** The last routes document sent, to send only changes. */
   sentRoutes = ''
   routesVersion = 0
+  gatewayRefused = false
+  /** The peer key and certificate last sent to this gateway. */
+  peer: IssuedGrant | undefined
   /** Where in the heartbeat interval this link is pinged, in [0, 1). */
   beat = 0
   /** When the server last sent on this link (anything: the agent's watchdog counts every message). */
@@ -198,7 +211,9 @@ export class LinkHub implements LogStreamer, LinkView {
   private fail(session: Session, reason: string, err?: unknown): void {
     this.o.log.warn({ node: session.principal.node, reason, err }, 'closing link: protocol error')
     if (this.sessions.get(session.principal.node) === session) session.stats.reason = 'ProtocolError'
-    session.ws.close(4400, reason.slice(0, 120))
+    // The node is the authenticated one, so the Event is about it (repeats are counted, not stored again).
+    this.o.events?.record({ kind: 'Node', metadata: { name: session.principal.node } }, 'Warning', 'LinkMessageRefused', `link closed: ${reason.slice(0, 1024)}`)
+    session.ws.close(4400, closeReason(reason))
   }
 
   private async handle(s: Session, msg: AgentMessage): Promise<void> {
@@ -214,7 +229,7 @@ export class LinkHub implements LogStreamer, LinkView {
         return this.push(s)
       case 'status':
         if (msg.usage) s.stats.usage = msg.usage
-        if (msg.gateway) this.setGateway(s, msg.gateway)
+        if (msg.gateway && this.allowedGateway(s, msg.gateway)) this.setGateway(s, msg.gateway)
         if (msg.registryCache) this.o.images?.cacheState(s.principal.node, msg.registryCache)
         this.o.status.submit(s.principal.node, msg.instances)
         return
@@ -239,6 +254,9 @@ export class LinkHub implements LogStreamer, LinkView {
     const p = s.principal
     if (hello.node !== p.node) throw new ApiError('Forbidden', `this credential speaks for node "${p.node}", not "${hello.node}"`)
     if (hello.site.name !== p.site) throw new ApiError('Forbidden', `node "${p.node}" joined site "${p.site}", not "${hello.site.name}"`)
+    // The server sets the edgeplane.io/ labels (site, region, provider, tier); a node does not claim them.
+    const reserved = [...Object.keys(hello.labels ?? {}), ...Object.keys(hello.site.labels ?? {})].find((k) => k.startsWith('edgeplane.io/'))
+    if (reserved) throw new ApiError('LinkProtocol', `invalid "hello" message: label "${reserved}": the edgeplane.io/ prefix is the server's`)
     s.helloDone = true
     const release = await this.admission.acquire()
     try {
@@ -261,7 +279,7 @@ export class LinkHub implements LogStreamer, LinkView {
     this.sessions.set(p.node, s)
     Object.assign(s.stats, {
       connected: true, connectedAt: this.o.clock.now(), reason: undefined, lastSeen: this.o.clock.now(),
-      capacity: hello.capacity, agent: hello.agent, ackedVersion: hello.desiredVersion, gateway: hello.gateway,
+      capacity: hello.capacity, agent: hello.agent, ackedVersion: hello.desiredVersion, gateway: this.allowedGateway(s, hello.gateway),
     })
     await registerSite(this.o.store, hello, this.o.known)
     await registerNode(this.o.store, hello, this.o.known)
@@ -272,6 +290,22 @@ export class LinkHub implements LogStreamer, LinkView {
     this.pushRoutesTo(s)
     this.o.images?.linkUp(p.node, p.site, hello)
     this.notify(p.node)
+  }
+
+  /**
+   * A gateway only on a node whose credential allows one (its join token was made with --gateway):
+   * otherwise any node's credential could point DNS at an address of its choosing and be handed
+   * the routes and a peer key. The rest of the node's link works; the refusal is an Event.
+   */
+  private allowedGateway<G>(s: Session, g: G | undefined): G | undefined {
+    if (!g || s.principal.gateway) return g
+    if (!s.gatewayRefused) {
+      s.gatewayRefused = true
+      const message = `node "${s.principal.node}" reports a gateway but its credential does not allow one; it gets no routes and no DNS answers point at it (join with a token made with "edgeplane token create --join --gateway", or re-provision the node)`
+      this.o.log.warn({ node: s.principal.node }, message)
+      this.o.events?.record({ kind: 'Node', metadata: { name: s.principal.node } }, 'Warning', 'GatewayNotAllowed', message)
+    }
+    return undefined
   }
 
   private setGateway(s: Session, g: NonNullable<LinkStats['gateway']>): void {
@@ -320,17 +354,19 @@ export class LinkHub implements LogStreamer, LinkView {
   }
 
   private pushRoutesTo(s: Session, perSite = new Map<string, string>()): void {
-    if (!s.stats.gateway || !this.o.routesFor) return
+    if (!s.stats.gateway || !s.principal.gateway || !this.o.routesFor) return
     let json = perSite.get(s.principal.site)
     if (json === undefined) {
       json = JSON.stringify(this.o.routesFor(s.principal.site))
       perSite.set(s.principal.site, json)
     }
-    if (json === s.sentRoutes) return
+    const renew = !!this.o.peerGrants && (!s.peer || s.peer.renewAt <= this.o.clock.now())
+    if (json === s.sentRoutes && !renew) return
     if (s.ws.readyState !== s.ws.OPEN) return
     s.sentRoutes = json
-    const key = this.o.peerKey ? `,"peerKey":"${this.o.peerKey}"` : ''
-    s.sendText(`{"t":"routes","version":${++s.routesVersion},"routes":${json}${key}}`)
+    if (renew) s.peer = this.o.peerGrants!.issue(s.principal.node)
+    const peer = s.peer ? `,"peer":${s.peer.json}` : ''
+    s.sendText(`{"t":"routes","version":${++s.routesVersion},"routes":${json}${peer}}`)
   }
 
   private queuePush(node: string): void {
@@ -397,6 +433,7 @@ export class LinkHub implements LogStreamer, LinkView {
       for (const s of this.sessions.values()) {
         if (Math.floor(s.beat * ticks) !== tick) continue
         s.account()
+        if (s.peer && s.peer.renewAt <= fired) this.pushRoutesTo(s)
         // A verdict needs a ping after the link's last word: a link that was not pinged because it
         // talked is never cut for the silence that followed before it was pinged.
         if (!late && fired - s.stats.lastSeen > ms * 2 && s.pingedAt > s.stats.lastSeen) {
