@@ -377,7 +377,7 @@ test('/api, /apis and /apis/edgeplane.io describe the group and its version', as
   assert.ok(Array.isArray(api.versions))
   const apis = json(await ts.req({ method: 'GET', url: '/apis' }))
   assert.equal(apis.kind, 'APIGroupList')
-  assert.deepEqual(apis.groups.map((g: any) => g.name), ['edgeplane.io', 'apps'], 'apps only to import Deployments')
+  assert.deepEqual(apis.groups.map((g: any) => g.name), ['edgeplane.io', 'apps', 'authorization.k8s.io'], 'apps only to import Deployments; authorization for kubectl auth can-i')
   assert.equal(apis.groups[0].name, 'edgeplane.io')
   assert.deepEqual(apis.groups[0].preferredVersion, { groupVersion: API_VERSION, version: 'v1' })
   const group = json(await ts.req({ method: 'GET', url: '/apis/edgeplane.io' }))

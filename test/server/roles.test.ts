@@ -56,6 +56,25 @@ test('a session client may only use /v1/sessions, for its apps', async (t) => {
   assert.notEqual(own.statusCode, 403, own.body)
 })
 
+test('the Kubernetes-shaped doors (core events, apps/v1 Deployments, /v1/import) ask the permission of the kind behind them', async (t) => {
+  const ts = await startTestServer(t)
+  const viewer = await tokenFor(ts, { role: 'viewer' })
+  const sc = await tokenFor(ts, { role: 'session-client', apps: ['default/game'] })
+  const dep = await tokenFor(ts, { role: 'deployer', namespace: 'team-a' })
+  const operator = await tokenFor(ts, { role: 'operator' })
+  assert.equal((await ts.req({ method: 'GET', url: '/api/v1/namespaces/default/events', token: viewer })).statusCode, 200)
+  assertStatus(await ts.req({ method: 'GET', url: '/api/v1/namespaces/default/events', token: sc }), 403, 'Forbidden')
+  assertStatus(await ts.req({ method: 'GET', url: '/api/v1/events', token: dep }), 403, 'Forbidden')
+  assert.equal((await ts.req({ method: 'GET', url: '/api/v1/namespaces/team-a/events', token: dep })).statusCode, 200)
+  const manifest = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {template: {spec: {containers: [{name: web, image: 127.0.0.1:5000/demo/hello:1.0}]}}}\n'
+  const yaml = { 'content-type': 'application/yaml' }
+  assertStatus(await ts.req({ method: 'POST', url: '/v1/import?dryRun=All', token: dep, headers: yaml, payload: manifest }), 403, 'Forbidden')
+  assertStatus(await ts.req({ method: 'POST', url: '/v1/import?dryRun=All', token: viewer, headers: yaml, payload: manifest }), 403, 'Forbidden')
+  assert.equal((await ts.req({ method: 'POST', url: '/v1/import?dryRun=All', token: operator, headers: yaml, payload: manifest })).statusCode, 200)
+  assertStatus(await ts.req({ method: 'POST', url: '/apis/apps/v1/namespaces/default/deployments?dryRun=All', token: dep, headers: yaml, payload: manifest }), 403, 'Forbidden')
+  assert.notEqual((await ts.req({ method: 'POST', url: '/apis/apps/v1/namespaces/team-a/deployments?dryRun=All', token: dep, headers: yaml, payload: manifest })).statusCode, 403)
+})
+
 test('SelfSubjectAccessReview answers with the role check', async (t) => {
   const ts = await startTestServer(t)
   const dep = await tokenFor(ts, { role: 'deployer', namespace: 'team-a' })
@@ -69,7 +88,7 @@ test('SelfSubjectAccessReview answers with the role check', async (t) => {
   assert.equal(await review(dep, { verb: 'delete', group: 'edgeplane.io', resource: 'sites' }), false)
   assert.equal(await review(ts.admin, { verb: 'delete', group: 'edgeplane.io', resource: 'sites' }), true)
   const groups = json(await ts.req({ method: 'GET', url: '/apis', token: dep })).groups.map((g: any) => g.name)
-  assert.deepEqual(groups.sort(), ['authorization.k8s.io', 'edgeplane.io'])
+  assert.deepEqual(groups.sort(), ['apps', 'authorization.k8s.io', 'edgeplane.io'])
 })
 
 const run = promisify(execFile)

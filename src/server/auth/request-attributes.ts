@@ -30,5 +30,13 @@ export function attributesOf(method: string, route: string, path: string, query:
     return { verb: route.endsWith('/renew') ? 'update' : verbOf(method, route !== '/v1/sessions', false), resource: 'sessions' }
   }
   if (route === '/v1/route' || route === '/v1/demand') return { verb: 'get', resource: 'routes' }
+  // Kubernetes-shaped doors onto our own kinds: the same permissions as the kind behind them.
+  const ns = /^\/api(?:s\/apps)?\/v1\/namespaces\/([^/]+)\//.exec(path)?.[1]
+  if (route.startsWith('/api/v1/') && route.endsWith('/events')) {
+    return { verb: verbOf(method, false, query.watch === 'true' || query.watch === '1'), resource: 'events', namespace: ns }
+  }
+  if (route.startsWith('/apis/apps/v1/namespaces/')) return { verb: verbOf(method, route.endsWith('/:name'), false), resource: 'apps', namespace: ns }
+  // A whole manifest may name any namespace: creating Apps in every namespace (admin, operator).
+  if (route === '/v1/import') return { verb: 'create', resource: 'apps' }
   return { verb: method === 'GET' || method === 'HEAD' ? 'get' : method.toLowerCase(), path }
 }
