@@ -69,7 +69,7 @@ try {
   const { http, ca } = adminClient(server.url, join(dir, 'server'))
   const caFile = join(dir, 'server', 'pki', 'ca.crt')
   void ca
-  const joinToken = ((await http.request('POST', '/v1/tokens', { type: 'join', maxUses: 100 })) as { token: string }).token
+  const joinToken = ((await http.request('POST', '/v1/tokens', { type: 'join', maxUses: 100, gateway: true })) as { token: string }).token
   const getNode = async (name: string) => { try { return await http.request('GET', `${V1}/nodes/${name}`) } catch { return undefined } }
 
   // The bare process: what any Node.js daemon costs on this machine, the yardstick of every ratio.

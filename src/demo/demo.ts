@@ -234,10 +234,8 @@ export async function runDemo(o: DemoOptions): Promise<{ stop: () => Promise<voi
     for (const line of readyLines({
       ready: app.status!.readyReplicas ?? 0, replicas: app.spec.replicas, sites: app.status!.sites?.length ?? 0, url, configPath: displayPath(configPath), dataDir: shown,
       endpoints: { paris: bySite.get('paris'), tokyo: bySite.get('tokyo') }, dnsHost, dnsPort, gatewayPort: o.gatewayPort ?? GATEWAY_PORT,
-    })) {
-      if (line.startsWith('Ctrl-C') && containerRegistry) out('a container app (podman, limits enforced): npx edgeplane get instances -l edgeplane.io/app=hello-container, then curl its endpoint')
-      out(line)
-    }
+      containerApp: !!containerRegistry,
+    })) out(line)
     ready = true
     await http.close()
     return { stop, server: url, token, done: done.then(unwatch) }

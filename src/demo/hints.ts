@@ -31,6 +31,8 @@ export interface ReadyValues {
   dnsHost: string
   dnsPort: number
   gatewayPort: number
+  /** The container app was built and applied (podman and docker-registry present). */
+  containerApp?: boolean
 }
 
 export function readyLines(v: ReadyValues): string[] {
@@ -53,6 +55,10 @@ export function readyLines(v: ReadyValues): string[] {
     '  npx edgeplane session create --app game --client-ip 203.0.113.9',
     'a rollout, wave by wave (canary first): change GREETING in examples/hello/app.yaml, then',
     '  npx edgeplane apply -f examples/hello/app.yaml && npx edgeplane rollout status hello --watch',
+    ...(v.containerApp ? [
+      'a container app (podman, memory/CPU/pids limits enforced, read-only root):',
+      '  npx edgeplane get instances -l edgeplane.io/app=hello-container -o wide',
+    ] : []),
     'Ctrl-C stops everything the demo started.',
   ]
 }

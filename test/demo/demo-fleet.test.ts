@@ -59,7 +59,12 @@ async function checkHints(d: Demo): Promise<void> {
     .replace(`-p ${ports.dns} `, '-p 5353 ')
     .replace(`:${ports.gateway}/`, ':8080/')
     .replace(/(curl http:\/\/127\.0\.[14]\.1:)\d+\//, '$1' + '30000/'))
-  assert.deepEqual(asDefault, readmeSample(), 'README\'s sample is what the demo prints')
+  // Without podman or docker-registry the demo says it skips the container app, and prints no
+  // container lines (CI installs both: .ci/run).
+  const skipped = asDefault.findIndex((l) => l.startsWith('skipping the container app'))
+  if (skipped >= 0 && process.env.CI === 'true') assert.fail(asDefault[skipped])
+  const expected = skipped < 0 ? readmeSample() : readmeSample().filter((l) => !/container/.test(l))
+  assert.deepEqual(skipped < 0 ? asDefault : asDefault.filter((_, i) => i !== skipped), expected, 'README\'s sample is what the demo prints')
 
   const commands = commandsIn(printed)
   assert.ok(commands.length >= 8, `the suggested commands: ${commands.join(' | ')}`)

@@ -13,9 +13,12 @@ export function defaultOutput(): string[] {
   return [
     ...startLines('.edgeplane-demo', DEMO_SITES.map((s, i) => ({ ...s, address: `127.0.${i + 1}.1` }))),
     'all 5 sites joined', 'app/hello created', 'app/game created',
+    // With podman and docker-registry (as CI has): the container app.
+    'built examples/container-hello and pushed 127.0.0.1:5000/demo/hello:1.0', 'app/hello-container created (runtime: container)',
     ...readyLines({
       ready: 5, replicas: 5, sites: 5, url: 'https://127.0.0.1:7420', configPath: '~/.edgeplane/config.json', dataDir: '.edgeplane-demo',
       endpoints: { paris: '127.0.1.1:30000', tokyo: '127.0.4.1:30000' }, dnsHost: '127.0.0.1', dnsPort: 5353, gatewayPort: GATEWAY_PORT,
+      containerApp: true,
     }),
   ]
 }

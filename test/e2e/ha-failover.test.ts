@@ -56,7 +56,7 @@ test('three servers on one PostgreSQL: kill -9 the leader, then PostgreSQL', { s
   await Promise.all([start(2), start(3)])
   mark('three servers up')
   const env = { ...servers[0].env, EDGEPLANE_CONFIG: join(scope.dir, 'config.json') }
-  const joinToken = (await cli(['token', 'create', '--join', '--max-uses', '3'], env)).stdout.trim()
+  const joinToken = (await cli(['token', 'create', '--join', '--gateway', '--max-uses', '3'], env)).stdout.trim()
   assert.ok(joinToken)
 
   // Agent i lists server i first: the links spread over the three servers.
