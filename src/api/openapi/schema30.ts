@@ -14,6 +14,8 @@ export function toOpenApi30(input: unknown): unknown {
   for (const [k, v] of Object.entries(s)) {
     switch (k) {
       case '$id': case '$schema': break
+      // OpenAPI 3.0 has no propertyNames (label keys' rules): the server still checks them.
+      case 'propertyNames': break
       case 'const':
         out.enum = [v]
         if (s.type === undefined && v !== null) out.type = typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v
